@@ -1,0 +1,139 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { languageDetector } from "hono/language";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { createDb } from "./db/client";
+import { mountDocs, SERVERS } from "./features/docs";
+import { healthRouter } from "./features/health";
+import { usersRouter } from "./features/users";
+import type { AppEnv } from "./lib/app-env";
+import { clientHeaders } from "./lib/client-headers";
+import { failure } from "./lib/envelope";
+import { ApiError } from "./lib/errors";
+import { type ErrorStatus, LANGUAGES, statusMessage, t } from "./lib/i18n";
+import { log, requestLog } from "./lib/log";
+
+const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
+const ALLOWED_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Accept-Language",
+  "If-None-Match",
+  "X-Timezone",
+  "X-Platform",
+  "X-App-Version",
+  "X-Device-Id",
+  "X-Request-Id",
+  "X-D1-Bookmark",
+];
+
+const apiSecurityHeaders = secureHeaders({
+  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  crossOriginResourcePolicy: "same-site",
+});
+const docsSecurityHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    // Swagger UI sets style attributes from script.
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", "data:"],
+    connectSrc: ["'self'", ...SERVERS.map((server) => server.url)],
+    frameAncestors: ["'none'"],
+  },
+});
+
+const allowedOriginsCache = new Map<string, Set<string>>();
+function allowedOrigins(env: Env): Set<string> {
+  let origins = allowedOriginsCache.get(env.ALLOWED_ORIGINS);
+  if (!origins) {
+    origins = new Set(
+      env.ALLOWED_ORIGINS.split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    );
+    allowedOriginsCache.set(env.ALLOWED_ORIGINS, origins);
+  }
+  return origins;
+}
+
+function errorResponse(
+  c: Context<AppEnv>,
+  status: ErrorStatus,
+  details: string[] = [],
+  headers?: Record<string, string>,
+) {
+  const language = c.var.language ?? "en";
+  return c.json(failure(status, [statusMessage(language, status), ...details]), status, headers);
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(requestId());
+  app.use(requestLog);
+  app.use((c, next) => (c.req.path === "/docs" ? docsSecurityHeaders(c, next) : apiSecurityHeaders(c, next)));
+  app.use(
+    "/api/*",
+    cors({
+      // Only listed origins are echoed; tokens travel in Authorization, so no credentials mode.
+      origin: (origin, c) => (allowedOrigins(c.env).has(origin) ? origin : null),
+      allowHeaders: ALLOWED_HEADERS,
+      exposeHeaders: EXPOSED_HEADERS,
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    languageDetector({
+      supportedLanguages: [...LANGUAGES],
+      fallbackLanguage: "en",
+      order: ["header"],
+      caches: false,
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    c.header("Content-Language", c.var.language);
+  });
+  app.use("/api/*", clientHeaders);
+  app.use("/api/*", async (c, next) => {
+    c.set("db", createDb(c.env.DB));
+    await next();
+  });
+
+  app.route("/api/v1", healthRouter);
+  app.route("/api/v1", usersRouter);
+  app.route("/", mountDocs(app));
+
+  app.notFound((c) => errorResponse(c, 404));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      const language = c.var.language ?? "en";
+      const details = error.details.map((detail) =>
+        "key" in detail ? t(language, detail.key, detail.params) : detail.text,
+      );
+      return errorResponse(c, error.status, details, error.headers);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      // Raised inside hono's own middleware and validators (malformed JSON, media type gate).
+      const details =
+        error.status === 400 && /json/i.test(error.message)
+          ? [t(c.var.language ?? "en", "request.malformedJson")]
+          : [];
+      return errorResponse(c, error.status as ErrorStatus, details);
+    }
+    // The detail goes to the log under the request id; the client gets the generic message only.
+    log("error", "unhandled error", {
+      requestId: c.var.requestId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    return errorResponse(c, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,150 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Times are epoch milliseconds; the API renders them as ISO 8601 UTC.
+const time = (name: string) => integer(name, { mode: "timestamp_ms" });
+const flag = (name: string) => integer(name, { mode: "boolean" });
+
+export const ACCOUNT_DELETION_STATUSES = ["pending", "cancelled", "finalized"] as const;
+export const AVAILABILITY_STATUSES = ["available", "busy", "away", "offline"] as const;
+export const GENDERS = ["male", "female", "other", "prefer_not_to_say"] as const;
+export const ROLES = ["user", "admin"] as const;
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    // Stored lowercased; null once an account is finalized, which frees the name.
+    username: text("username"),
+    usernameChangedAt: time("username_changed_at"),
+    name: text("name"),
+    surname: text("surname"),
+    // Kept as the user typed it; uniqueness is case-insensitive (index below).
+    email: text("email"),
+    availabilityStatus: text("availability_status", { enum: AVAILABILITY_STATUSES })
+      .notNull()
+      .default("available"),
+    countryCode: text("country_code"),
+    phoneNumber: text("phone_number"),
+    gender: text("gender", { enum: GENDERS }),
+    birthDate: time("birth_date"),
+    interests: text("interests", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    expertise: text("expertise"),
+    bio: text("bio"),
+    instagram: text("instagram"),
+    tiktok: text("tiktok"),
+    x: text("x"),
+    snapchat: text("snapchat"),
+    facebook: text("facebook"),
+    privacyPolicyAccepted: flag("privacy_policy_accepted").notNull().default(false),
+    privacyPolicyVersion: text("privacy_policy_version"),
+    termsOfUseAccepted: flag("terms_of_use_accepted").notNull().default(false),
+    termsOfUseVersion: text("terms_of_use_version"),
+    consentFormAccepted: flag("consent_form_accepted").notNull().default(false),
+    consentFormVersion: text("consent_form_version"),
+    isRegistrationComplete: flag("is_registration_complete").notNull().default(false),
+    roles: text("roles", { mode: "json" })
+      .$type<(typeof ROLES)[number][]>()
+      .notNull()
+      .default(sql`'["user"]'`),
+    profilePhotoId: text("profile_photo_id"),
+    // The R2 key of the current photo; built by the server, never from a file name.
+    profilePhotoKey: text("profile_photo_key"),
+    lastLogin: time("last_login"),
+    createdAt: time("created_at").notNull(),
+    updatedAt: time("updated_at").notNull(),
+    accountDeletionStatus: text("account_deletion_status", { enum: ACCOUNT_DELETION_STATUSES }),
+    accountDeletionReason: text("account_deletion_reason"),
+    accountDeletionRequestedAt: time("account_deletion_requested_at"),
+    accountDeletionScheduledFor: time("account_deletion_scheduled_for"),
+    accountDeletionCancelledAt: time("account_deletion_cancelled_at"),
+    accountDeletionFinalizedAt: time("account_deletion_finalized_at"),
+    deletedAt: time("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("users_username_unique").on(t.username),
+    uniqueIndex("users_email_lower_unique").on(sql`lower(${t.email})`),
+    // The cron's scan: pending accounts in due order.
+    index("users_deletion_due_idx").on(t.accountDeletionStatus, t.accountDeletionScheduledFor),
+  ],
+);
+
+export const follows = sqliteTable(
+  "follows",
+  {
+    followerId: text("follower_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    followeeId: text("followee_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: time("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.followerId, t.followeeId] }),
+    index("follows_followee_idx").on(t.followeeId),
+  ],
+);
+
+export const liveStreams = sqliteTable(
+  "live_streams",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    title: text("title"),
+    startedAt: time("started_at").notNull(),
+    endedAt: time("ended_at"),
+  },
+  (t) => [index("live_streams_user_idx").on(t.userId)],
+);
+
+// One row per user, kept exact by triggers on follows and live_streams (see the counters
+// migration), so reading a user's stats costs one row whatever the counts.
+export const userCounters = sqliteTable("user_counters", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  followersCount: integer("followers_count").notNull().default(0),
+  followingCount: integer("following_count").notNull().default(0),
+  liveStreamsCount: integer("live_streams_count").notNull().default(0),
+});
+
+export const ACCOUNT_EVENT_TYPES = [
+  "deletion_requested",
+  "deletion_cancelled",
+  "deletion_finalized",
+] as const;
+export const EVENT_SOURCES = ["user", "cron", "admin"] as const;
+
+// The account lifecycle's audit trail: ids, times and client facts only, never personal data.
+export const accountEvents = sqliteTable(
+  "account_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id").notNull(),
+    event: text("event", { enum: ACCOUNT_EVENT_TYPES }).notNull(),
+    source: text("source", { enum: EVENT_SOURCES }).notNull(),
+    platform: text("platform"),
+    appVersion: text("app_version"),
+    deviceId: text("device_id"),
+    createdAt: time("created_at").notNull(),
+  },
+  (t) => [index("account_events_user_idx").on(t.userId, t.createdAt)],
+);
+
+// R2 objects still to delete: replaced photos whose delete failed and every object of a
+// finalized account. The cron drains it; a row leaves only once R2 confirmed the delete.
+export const mediaOutbox = sqliteTable(
+  "media_outbox",
+  {
+    key: text("key").primaryKey(),
+    userId: text("user_id").notNull(),
+    enqueuedAt: time("enqueued_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("media_outbox_enqueued_idx").on(t.enqueuedAt)],
+);
+
+export type UserRow = typeof users.$inferSelect;

@@ -1,0 +1,63 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
+import type { AppEnv } from "../../lib/app-env";
+import { clientHeaderParameters } from "../../lib/client-headers";
+import { SECURITY_SCHEME } from "../../lib/route";
+
+export const SERVERS = [
+  { url: "http://localhost:8787", description: "Development" },
+  { url: "https://api.example.com", description: "Production" },
+];
+
+const DOCUMENT_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "Profile and account lifecycle API",
+    version: "1.0.0",
+    description:
+      "Profiles, photos, usernames, stats and account deletion of the live-streaming app. Every " +
+      "response is an envelope `{ isSuccess, statusCode, data, errors, timestamp }`; `errors[0]` is the " +
+      "status's generic message in the request's language (`Accept-Language`: en, tr).",
+  },
+  servers: SERVERS,
+};
+
+/** Registers the shared components and serves the generated document and the Swagger UI page. */
+export function mountDocs(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.registerComponent("securitySchemes", SECURITY_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "Paste the JWT access token without the Bearer prefix.",
+  });
+  for (const [name, schema] of Object.entries(clientHeaderParameters)) {
+    app.openAPIRegistry.registerParameter(name, schema);
+  }
+
+  // Built on first use and kept for the isolate's life: the routes cannot change at run time.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const docs = new Hono<AppEnv>();
+  docs.get("/openapi.json", (c) => {
+    document ??= app.getOpenAPI31Document(DOCUMENT_CONFIG);
+    return c.json(document);
+  });
+  // The page's assets are Static Assets of this Worker (public/docs-assets), so no CDN and no
+  // inline script: the page works offline and under `script-src 'self'`.
+  docs.get(
+    "/docs",
+    swaggerUI({
+      url: "/openapi.json",
+      title: "Profile API",
+      baseUrl: "/docs-assets",
+      manuallySwaggerUIHtml: (asset) =>
+        [
+          ...asset.css.map((href) => `<link rel="stylesheet" href="${href}" />`),
+          '<div id="swagger-ui"></div>',
+          ...asset.js.map((src) => `<script src="${src}"></script>`),
+          '<script src="/docs-assets/init.js"></script>',
+        ].join("\n"),
+    }),
+  );
+  return docs;
+}

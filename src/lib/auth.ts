@@ -1,0 +1,115 @@
+import { and, eq, isNull, ne, or } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import type { AsymmetricAlgorithm } from "hono/utils/jwt/jwa";
+import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
+import { type VerifyOptionsWithAlg, verify, verifyWithJwks } from "hono/utils/jwt/jwt";
+import * as z from "zod";
+import { users } from "../db/schema";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+import { OBJECT_ID_PATTERN } from "./ids";
+
+// Clocks of token issuers and edge locations differ by a little; more than this is an error.
+const CLOCK_LEEWAY_SECONDS = 30;
+const JWKS_TTL_MS = 10 * 60 * 1000;
+
+const ALGORITHMS = ["HS256", "RS256", "ES256"] as const;
+type Algorithm = (typeof ALGORITHMS)[number];
+
+const claimsSchema = z.object({
+  sub: z.string().regex(OBJECT_ID_PATTERN),
+  exp: z.number().finite(),
+  nbf: z.number().finite().optional(),
+  iat: z.number().finite().optional(),
+});
+export type TokenClaims = z.infer<typeof claimsSchema>;
+
+const jwksCache = new Map<string, { keys: HonoJsonWebKey[]; expiresAt: number }>();
+
+async function jwksKeys(url: string): Promise<HonoJsonWebKey[]> {
+  const cached = jwksCache.get(url);
+  if (cached && cached.expiresAt > Date.now()) return cached.keys;
+  // A JWKS outage is ours, not the client's: it surfaces as a 500, never as a 401.
+  const response = await fetch(url, { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(`JWKS fetch failed with status ${response.status}`);
+  const body = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }).parse(await response.json());
+  const keys = body.keys as HonoJsonWebKey[];
+  jwksCache.set(url, { keys, expiresAt: Date.now() + JWKS_TTL_MS });
+  return keys;
+}
+
+function configuredAlgorithm(env: Env): Algorithm {
+  const algorithm = ALGORITHMS.find((candidate) => candidate === env.JWT_ALGORITHM);
+  if (!algorithm) throw new Error("JWT_ALGORITHM must be HS256, RS256 or ES256");
+  if (env.JWT_JWKS_URL && algorithm === "HS256")
+    throw new Error("JWT_JWKS_URL needs JWT_ALGORITHM RS256 or ES256");
+  if (!env.JWT_JWKS_URL && algorithm !== "HS256")
+    throw new Error(`JWT_ALGORITHM ${algorithm} needs JWT_JWKS_URL`);
+  if (!env.JWT_JWKS_URL && !env.JWT_SECRET) throw new Error("JWT_SECRET is not configured");
+  return algorithm;
+}
+
+/**
+ * Verifies a bearer token against the configured algorithm (never the token's own `alg`) and
+ * returns its claims. Every way a token can be wrong is a 401.
+ */
+export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<TokenClaims> {
+  const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? "")?.[1];
+  if (!token) throw new ApiError(401);
+  const algorithm = configuredAlgorithm(env);
+  // Time claims are checked below, with leeway; hono's own checks allow none and skip a missing exp.
+  const options: VerifyOptionsWithAlg = {
+    alg: algorithm,
+    exp: false,
+    nbf: false,
+    iat: false,
+    ...(env.JWT_ISSUER ? { iss: env.JWT_ISSUER } : {}),
+    ...(env.JWT_AUDIENCE ? { aud: env.JWT_AUDIENCE } : {}),
+  };
+  const keys = env.JWT_JWKS_URL ? await jwksKeys(env.JWT_JWKS_URL) : null;
+  const payload = await (keys
+    ? verifyWithJwks(token, {
+        keys,
+        allowedAlgorithms: [algorithm as AsymmetricAlgorithm],
+        verification: options,
+      })
+    : verify(token, env.JWT_SECRET, options)
+  ).catch((error: unknown) => {
+    throw new ApiError(401, [], { cause: error });
+  });
+
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) throw new ApiError(401);
+  const now = Date.now() / 1000;
+  const { exp, nbf, iat } = claims.data;
+  if (exp <= now - CLOCK_LEEWAY_SECONDS) throw new ApiError(401);
+  if (nbf !== undefined && nbf > now + CLOCK_LEEWAY_SECONDS) throw new ApiError(401);
+  if (iat !== undefined && iat > now + CLOCK_LEEWAY_SECONDS) throw new ApiError(401);
+  return claims.data;
+}
+
+/** Authenticates the request and loads its user; a missing or finalized account is a 401. */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const claims = await verifyAccessToken(c.req.header("authorization"), c.env);
+  const [user] = await c.var.db
+    .select()
+    .from(users)
+    .where(
+      and(
+        eq(users.id, claims.sub),
+        or(isNull(users.accountDeletionStatus), ne(users.accountDeletionStatus, "finalized")),
+      ),
+    )
+    .limit(1);
+  if (!user) throw new ApiError(401);
+  c.set("user", user);
+  await next();
+});
+
+/** Allows the request only for accounts whose roles (from the database) include `role`. */
+export function requireRole(role: "admin") {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!c.var.user.roles.includes(role)) throw new ApiError(403);
+    await next();
+  });
+}

@@ -1,0 +1,131 @@
+import * as z from "zod";
+import "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+import { validationDetails } from "./validation";
+
+// The seed's list, plus UTC-08:00 which the contract adds.
+export const TIMEZONES = [
+  "UTC",
+  "UTC-12:00",
+  "UTC-11:00",
+  "UTC-10:00",
+  "UTC-09:30",
+  "UTC-09:00",
+  "UTC-08:00",
+  "UTC-07:00",
+  "UTC-06:00",
+  "UTC-05:00",
+  "UTC-04:00",
+  "UTC-03:30",
+  "UTC-03:00",
+  "UTC-02:00",
+  "UTC-01:00",
+  "UTC+00:00",
+  "UTC+01:00",
+  "UTC+02:00",
+  "UTC+03:00",
+  "UTC+03:30",
+  "UTC+04:00",
+  "UTC+04:30",
+  "UTC+05:00",
+  "UTC+05:30",
+  "UTC+05:45",
+  "UTC+06:00",
+  "UTC+06:30",
+  "UTC+07:00",
+  "UTC+08:00",
+  "UTC+08:45",
+  "UTC+09:00",
+  "UTC+09:30",
+  "UTC+10:00",
+  "UTC+10:30",
+  "UTC+11:00",
+  "UTC+12:00",
+  "UTC+12:45",
+  "UTC+13:00",
+  "UTC+14:00",
+] as const;
+export type Timezone = (typeof TIMEZONES)[number];
+
+export const PLATFORMS = ["web", "mobile_ios", "mobile_android", "admin", "api", "unknown", "all"] as const;
+
+// Keys are lowercase header names, as `Headers` gives them.
+const clientHeadersSchema = z.object({
+  "x-timezone": z.enum(TIMEZONES, { error: "header.timezone" }).default("UTC"),
+  "x-platform": z.enum(PLATFORMS, { error: "header.platform" }).default("web"),
+  "x-app-version": z
+    .string()
+    .regex(/^(?=.{1,32}$)\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?$/, { error: "header.appVersion" })
+    .optional(),
+  "x-device-id": z
+    .string()
+    .regex(/^[\x20-\x7e]{1,128}$/, { error: "header.deviceId" })
+    .optional(),
+});
+
+export type ClientContext = {
+  timezone: Timezone;
+  platform: (typeof PLATFORMS)[number];
+  appVersion: string | null;
+  deviceId: string | null;
+};
+
+/** Validates the client headers of the contract once per request; a bad value is a 400. */
+export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
+  const raw = {
+    "x-timezone": c.req.header("x-timezone") || undefined,
+    "x-platform": c.req.header("x-platform") || undefined,
+    "x-app-version": c.req.header("x-app-version") || undefined,
+    "x-device-id": c.req.header("x-device-id") || undefined,
+  };
+  const parsed = clientHeadersSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new ApiError(400, validationDetails(parsed.error, c.get("language"), raw, "header"));
+  const headers = parsed.data;
+  c.set("client", {
+    timezone: headers["x-timezone"],
+    platform: headers["x-platform"],
+    appVersion: headers["x-app-version"] ?? null,
+    deviceId: headers["x-device-id"] ?? null,
+  });
+  await next();
+});
+
+/** The same headers as OpenAPI parameters, registered once and referenced by every operation. */
+export const clientHeaderParameters = {
+  AcceptLanguage: z
+    .enum(["en", "tr"])
+    .default("en")
+    .openapi({
+      param: { name: "Accept-Language", in: "header", required: false },
+      description:
+        "Uygulama içerisinde seçilen dil (varsayılan: en) / Response language, negotiated (tr-TR means tr)",
+    }),
+  XTimezone: clientHeadersSchema.shape["x-timezone"].openapi({
+    param: { name: "X-Timezone", in: "header", required: false },
+    description: "Zaman dilimi (varsayılan: UTC) / Offset for dates shown inside messages",
+  }),
+  XPlatform: clientHeadersSchema.shape["x-platform"].openapi({
+    param: { name: "X-Platform", in: "header", required: false },
+    description: "Platform (varsayılan: web). Never grants rights: roles come from the account.",
+  }),
+  XAppVersion: clientHeadersSchema.shape["x-app-version"].openapi({
+    param: { name: "X-App-Version", in: "header", required: false },
+    description: "Uygulama versiyonu (opsiyonel)",
+    example: "1.4.2",
+  }),
+  XDeviceId: clientHeadersSchema.shape["x-device-id"].openapi({
+    param: { name: "X-Device-Id", in: "header", required: false },
+    description: "Cihaz kimliği (opsiyonel)",
+  }),
+  XRequestId: z
+    .string()
+    .max(255)
+    .optional()
+    .openapi({
+      param: { name: "X-Request-Id", in: "header", required: false },
+      description: "Echoed back in the response; generated when absent",
+    }),
+};

@@ -1,0 +1,32 @@
+import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
+import type { AppEnv } from "./app-env";
+
+type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+/** One JSON object per line, which Workers Logs indexes field by field. */
+export function log(level: "info" | "warn" | "error", message: string, fields: LogFields = {}): void {
+  const line = JSON.stringify({ level, message, ...fields });
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+}
+
+/**
+ * The request's one log line. It names the route pattern, not the URL, and the user by id only:
+ * no token, header value, body or other personal data is ever logged.
+ */
+export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
+  const startedAt = Date.now();
+  await next();
+  const status = c.res.status;
+  log(status >= 500 ? "error" : "info", "request", {
+    requestId: c.var.requestId,
+    method: c.req.method,
+    // The matched pattern (the last one registered for this request), never the raw URL.
+    route: routePath(c, -1),
+    status,
+    durationMs: Date.now() - startedAt,
+    userId: c.var.user?.id ?? null,
+  });
+});

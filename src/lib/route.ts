@@ -1,0 +1,100 @@
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "./app-env";
+import { requireUser } from "./auth";
+import { clientHeaderParameters } from "./client-headers";
+import { ErrorEnvelopeSchema } from "./envelope";
+import { ApiError } from "./errors";
+import { type ErrorStatus, statusMessage } from "./i18n";
+
+export const SECURITY_SCHEME = "JWT-auth";
+
+export const PRODUCTION_WARNING =
+  "**Production uyarisi:** Bu endpoint veri degistirir veya operasyon tetikleyebilir. API Playground " +
+  "icinde Production server seciliyse gercek production verisi etkilenir; test icin Development server " +
+  "kullanin.\n\n**Production warning:** this operation changes data. When the Production server is " +
+  "selected in the playground it changes real production data; use the Development server to try it.";
+
+const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
+  400: "A header, parameter or body field is invalid; one message per problem follows the first",
+  401: "Missing, invalid or expired token, or the account no longer exists",
+  403: "The account may not do this",
+  404: "No such resource",
+  409: "Conflicts with the current state",
+  413: "The body is too large",
+  415: "The body's media type is not accepted",
+  429: "Rate limit reached; see Retry-After",
+  500: "Unexpected failure; the details are in the log under the request id",
+};
+
+function errorResponse(status: ErrorStatus) {
+  return {
+    description: ERROR_DESCRIPTIONS[status] ?? statusMessage("en", status),
+    content: {
+      "application/json": {
+        schema: ErrorEnvelopeSchema,
+        example: {
+          isSuccess: false,
+          statusCode: status,
+          data: null,
+          errors: [statusMessage("en", status)],
+          timestamp: "2026-01-15T10:30:00.000Z",
+        },
+      },
+    },
+  };
+}
+
+const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+
+type ApiRouteOptions = {
+  /** No token needed. */
+  public?: boolean;
+  /** Changes data: the description carries the production warning. */
+  mutates?: boolean;
+  /** Error statuses beyond the ones every operation can return. */
+  errors?: ErrorStatus[];
+  maxBodyBytes?: number;
+  middleware?: MiddlewareHandler<AppEnv>[];
+};
+
+/**
+ * `createRoute` with what every operation of the API shares: the client headers, the bearer
+ * scheme and `requireUser` (unless public), a body size limit, and the error envelopes.
+ */
+export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRouteOptions = {}): R {
+  const errors: ErrorStatus[] = [
+    400,
+    ...(options.public ? [] : [401 as const]),
+    ...(options.errors ?? []),
+    500,
+  ];
+  const middleware: MiddlewareHandler<AppEnv>[] = options.public ? [] : [requireUser];
+  if (route.request?.body) {
+    errors.push(413, 415);
+    middleware.push(
+      bodyLimit({
+        maxSize: options.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+        onError: () => {
+          throw new ApiError(413);
+        },
+      }),
+    );
+  }
+  middleware.push(...(options.middleware ?? []));
+
+  return createRoute({
+    ...route,
+    middleware,
+    security: options.public ? [] : [{ [SECURITY_SCHEME]: [] }],
+    parameters: Object.keys(clientHeaderParameters).map((name) => ({
+      $ref: `#/components/parameters/${name}`,
+    })),
+    description: options.mutates ? `${PRODUCTION_WARNING}\n\n${route.description ?? ""}` : route.description,
+    responses: {
+      ...route.responses,
+      ...Object.fromEntries([...new Set(errors)].sort().map((status) => [status, errorResponse(status)])),
+    },
+  }) as R;
+}

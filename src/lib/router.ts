@@ -1,0 +1,31 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+import { validationDetails } from "./validation";
+
+async function rawInput(c: Context<AppEnv>, target: string): Promise<unknown> {
+  switch (target) {
+    case "json":
+      return c.req.json().catch(() => undefined);
+    case "param":
+      return c.req.param();
+    case "query":
+      return c.req.query();
+    case "header":
+      return Object.fromEntries(c.req.raw.headers);
+    default:
+      return undefined;
+  }
+}
+
+/** Every feature's router: a failed validation becomes the 400 envelope, one line per problem. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: async (result, c) => {
+      if (result.success) return;
+      const input = await rawInput(c, result.target);
+      throw new ApiError(400, validationDetails(result.error, c.get("language"), input, result.target));
+    },
+  });
+}
