@@ -1,0 +1,72 @@
+import { env, exports } from "cloudflare:workers";
+import { sign } from "hono/jwt";
+import { users } from "../src/db/schema";
+import { createDb } from "../src/db/client";
+import { newObjectId } from "../src/lib/ids";
+
+export const db = createDb(env.DB);
+
+type NewUser = Partial<typeof users.$inferInsert>;
+
+let sequence = 0;
+
+/** Inserts a complete user (unique username and email) and returns its row. */
+export async function createUser(overrides: NewUser = {}) {
+  sequence += 1;
+  const id = overrides.id ?? newObjectId();
+  const now = new Date();
+  const [row] = await db
+    .insert(users)
+    .values({
+      id,
+      username: `user_${id.slice(-8)}_${sequence}`,
+      name: "Test",
+      surname: "User",
+      email: `user${sequence}.${id.slice(-6)}@example.com`,
+      isRegistrationComplete: true,
+      privacyPolicyAccepted: true,
+      termsOfUseAccepted: true,
+      consentFormAccepted: true,
+      createdAt: now,
+      updatedAt: now,
+      ...overrides,
+    })
+    .returning();
+  if (!row) throw new Error("user not inserted");
+  return row;
+}
+
+/** An HS256 token for `sub`, valid for an hour unless `claims` says otherwise. */
+export function tokenFor(sub: string, claims: Record<string, unknown> = {}, secret = env.JWT_SECRET) {
+  const now = Math.floor(Date.now() / 1000);
+  return sign({ sub, iat: now, exp: now + 3600, ...claims }, secret, "HS256");
+}
+
+type ApiInit = RequestInit & { token?: string; json?: unknown };
+
+/** Calls the Worker as a client would; `token` becomes the bearer header, `json` the body. */
+export async function api(path: string, init: ApiInit = {}) {
+  const { token, json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  if (json !== undefined) headers.set("content-type", "application/json");
+  const response = await exports.default.fetch(`http://localhost${path}`, {
+    ...rest,
+    headers,
+    body: json !== undefined ? JSON.stringify(json) : rest.body,
+  });
+  return response;
+}
+
+/** `api` and the parsed envelope. */
+export async function call<T = unknown>(path: string, init: ApiInit = {}) {
+  const response = await api(path, init);
+  const body = (await response.json()) as {
+    isSuccess: boolean;
+    statusCode: number;
+    data: T;
+    errors: string[];
+    timestamp: string;
+  };
+  return { response, status: response.status, body };
+}
