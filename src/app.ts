@@ -6,15 +6,20 @@ import { languageDetector } from "hono/language";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { createDb } from "./db/client";
+import { accountDeletionRouter } from "./features/account-deletion";
 import { mountDocs, SERVERS } from "./features/docs";
+import { featureFlagsRouter } from "./features/feature-flags";
 import { healthRouter } from "./features/health";
+import { mediaRouter } from "./features/media";
+import { profileRouter } from "./features/profile";
 import { usersRouter } from "./features/users";
 import type { AppEnv } from "./lib/app-env";
 import { clientHeaders } from "./lib/client-headers";
 import { failure } from "./lib/envelope";
-import { ApiError } from "./lib/errors";
+import { ApiError, type ErrorDetail } from "./lib/errors";
 import { type ErrorStatus, LANGUAGES, statusMessage, t } from "./lib/i18n";
 import { log, requestLog } from "./lib/log";
+import { formatForHumans } from "./lib/time";
 
 const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
 const ALLOWED_HEADERS = [
@@ -46,6 +51,18 @@ const docsSecurityHeaders = secureHeaders({
   },
 });
 
+// Photos are embedded by the app's web clients on other sites, and never run as a document.
+const mediaSecurityHeaders = secureHeaders({
+  contentSecurityPolicy: { defaultSrc: ["'none'"], sandbox: [] },
+  crossOriginResourcePolicy: "cross-origin",
+});
+
+function securityHeadersFor(path: string) {
+  if (path === "/docs") return docsSecurityHeaders;
+  if (path.startsWith("/media/")) return mediaSecurityHeaders;
+  return apiSecurityHeaders;
+}
+
 const allowedOriginsCache = new Map<string, Set<string>>();
 function allowedOrigins(env: Env): Set<string> {
   let origins = allowedOriginsCache.get(env.ALLOWED_ORIGINS);
@@ -70,12 +87,25 @@ function errorResponse(
   return c.json(failure(status, [statusMessage(language, status), ...details]), status, headers);
 }
 
+function renderDetail(c: Context<AppEnv>, detail: ErrorDetail): string {
+  if ("text" in detail) return detail.text;
+  const language = c.var.language ?? "en";
+  const timezone = c.var.client?.timezone ?? "UTC";
+  const params = Object.fromEntries(
+    Object.entries(detail.params ?? {}).map(([name, value]) => [
+      name,
+      value instanceof Date ? formatForHumans(value, timezone, language) : value,
+    ]),
+  );
+  return t(language, detail.key, params);
+}
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(requestId());
   app.use(requestLog);
-  app.use((c, next) => (c.req.path === "/docs" ? docsSecurityHeaders(c, next) : apiSecurityHeaders(c, next)));
+  app.use((c, next) => securityHeadersFor(c.req.path)(c, next));
   app.use(
     "/api/*",
     cors({
@@ -107,15 +137,16 @@ export function createApp() {
 
   app.route("/api/v1", healthRouter);
   app.route("/api/v1", usersRouter);
+  app.route("/api/v1", profileRouter);
+  app.route("/api/v1", accountDeletionRouter);
+  app.route("/api/v1", featureFlagsRouter);
+  app.route("/", mediaRouter);
   app.route("/", mountDocs(app));
 
   app.notFound((c) => errorResponse(c, 404));
   app.onError((error, c) => {
     if (error instanceof ApiError) {
-      const language = c.var.language ?? "en";
-      const details = error.details.map((detail) =>
-        "key" in detail ? t(language, detail.key, detail.params) : detail.text,
-      );
+      const details = error.details.map((detail) => renderDetail(c, detail));
       return errorResponse(c, error.status, details, error.headers);
     }
     if (error instanceof HTTPException && error.status < 500) {

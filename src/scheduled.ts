@@ -1,6 +1,7 @@
-import { log } from "./lib/log";
+import { createDb } from "./db/client";
+import { runDeletionCron } from "./features/account-deletion/deletion-cron";
 
-/** The Cron Trigger's entry. The account-deletion feature plugs its finalizer in here. */
-export async function runScheduled(controller: ScheduledController, _env: Env): Promise<void> {
-  log("info", "scheduled run", { cron: controller.cron, scheduledTime: controller.scheduledTime });
+/** The Cron Trigger's entry: finalizes due account deletions and drains the media outbox. */
+export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
+  await runDeletionCron(env, createDb(env.DB), new Date(controller.scheduledTime));
 }

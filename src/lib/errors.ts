@@ -1,7 +1,12 @@
 import type { ErrorStatus, MessageKey } from "./i18n";
 
-/** A message after the status's generic one: a catalog key, or text already localized. */
-export type ErrorDetail = { key: MessageKey; params?: Record<string, string | number> } | { text: string };
+/**
+ * A message after the status's generic one: a catalog key, or text already localized. Date
+ * params are shown in the request's language and `X-Timezone`.
+ */
+export type ErrorDetail =
+  | { key: MessageKey; params?: Record<string, string | number | Date> }
+  | { text: string };
 
 /**
  * The one error type of the service. `onError` turns it into the envelope: the generic

@@ -1,0 +1,74 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../lib/app-env";
+import { success } from "../../lib/envelope";
+import { ApiError } from "../../lib/errors";
+import { wholeNumberSetting } from "../../lib/time";
+import { isEnabled } from "../feature-flags/flags";
+import type {
+  cancelDeletionRoute,
+  finalizeNowRoute,
+  getDeletionRoute,
+  requestDeletionRoute,
+} from "./account-deletion.routes";
+import { cancelDeletion, requestDeletion } from "./account-deletion.service";
+import { deleteAccountMedia, finalizeAccounts } from "./finalize";
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute, AppEnv> = async (c) => {
+  const { reason } = c.req.valid("json");
+  const graceDays = wholeNumberSetting(c.env.ACCOUNT_DELETION_GRACE_DAYS, 28);
+  const row = await requestDeletion(c.var.db, c.var.user.id, reason || null, graceDays, c.var.client);
+  return c.json(
+    success({
+      userId: row.id,
+      status: "pending" as const,
+      requestedAt: iso(row.accountDeletionRequestedAt) ?? "",
+      scheduledFor: iso(row.accountDeletionScheduledFor) ?? "",
+    }),
+    200,
+  );
+};
+
+export const getDeletionHandler: RouteHandler<typeof getDeletionRoute, AppEnv> = (c) => {
+  const user = c.var.user;
+  return c.json(
+    success({
+      userId: user.id,
+      status: user.accountDeletionStatus,
+      requestedAt: iso(user.accountDeletionRequestedAt),
+      scheduledFor: iso(user.accountDeletionScheduledFor),
+      cancelledAt: iso(user.accountDeletionCancelledAt),
+      canCancel: user.accountDeletionStatus === "pending",
+    }),
+    200,
+  );
+};
+
+export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute, AppEnv> = async (c) => {
+  const row = await cancelDeletion(c.var.db, c.var.user.id, c.var.client);
+  return c.json(
+    success({
+      userId: row.id,
+      status: "cancelled" as const,
+      cancelledAt: iso(row.accountDeletionCancelledAt) ?? "",
+    }),
+    200,
+  );
+};
+
+export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute, AppEnv> = async (c) => {
+  if (!(await isEnabled(c.env, "account-deletion-finalize-now"))) {
+    throw new ApiError(403, [{ key: "deletion.finalizeNowDisabled" }]);
+  }
+  const userId = c.var.user.id;
+  const finalizedAt = new Date();
+  const finalized = await finalizeAccounts(c.var.db, { userId }, "user", c.var.client, finalizedAt);
+  if (finalized.length === 0) throw new ApiError(409, [{ key: "deletion.notPending" }]);
+  // The account is gone either way; objects R2 refuses now stay queued for the cron.
+  await deleteAccountMedia(c.env, c.var.db, userId);
+  return c.json(
+    success({ userId, status: "finalized" as const, finalizedAt: finalizedAt.toISOString() }),
+    200,
+  );
+};

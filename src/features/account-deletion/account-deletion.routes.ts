@@ -1,0 +1,99 @@
+import * as z from "zod";
+import { ACCOUNT_DELETION_STATUSES } from "../../db/schema";
+import { envelopeOf } from "../../lib/envelope";
+import { apiRoute } from "../../lib/route";
+
+const userId = z.string().openapi({ example: "507f1f77bcf86cd799439011" });
+const at = (example: string) => z.iso.datetime().openapi({ example });
+
+const DeletionRequestSchema = z
+  .strictObject({ reason: z.string().trim().max(500).optional() })
+  .openapi("AccountDeletionRequest", { example: { reason: "I no longer use the app" } });
+
+const DeletionRequestedSchema = z
+  .object({
+    userId,
+    status: z.literal("pending"),
+    requestedAt: at("2026-04-07T10:00:00.000Z"),
+    scheduledFor: at("2026-05-05T10:00:00.000Z"),
+  })
+  .openapi("AccountDeletionRequested");
+
+const DeletionStateSchema = z
+  .object({
+    userId,
+    status: z.enum(ACCOUNT_DELETION_STATUSES).nullable(),
+    requestedAt: at("2026-04-07T10:00:00.000Z").nullable(),
+    scheduledFor: at("2026-05-05T10:00:00.000Z").nullable(),
+    cancelledAt: at("2026-04-08T10:00:00.000Z").nullable(),
+    canCancel: z.boolean(),
+  })
+  .openapi("AccountDeletionState");
+
+const DeletionCancelledSchema = z
+  .object({ userId, status: z.literal("cancelled"), cancelledAt: at("2026-04-08T10:00:00.000Z") })
+  .openapi("AccountDeletionCancelled");
+
+const DeletionFinalizedSchema = z
+  .object({ userId, status: z.literal("finalized"), finalizedAt: at("2026-04-07T10:30:00.000Z") })
+  .openapi("AccountDeletionFinalized");
+
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({
+  200: { description, content: { "application/json": { schema: envelopeOf(schema) } } },
+});
+
+export const requestDeletionRoute = apiRoute(
+  {
+    method: "post",
+    path: "/users/me/account-deletion",
+    tags: ["Account deletion"],
+    summary: "Hesap silme talebi oluştur / Request account deletion",
+    description:
+      "Starts the grace period (ACCOUNT_DELETION_GRACE_DAYS, default 28): the account is locked for profile, " +
+      "username and photo changes until it is cancelled or finalized. A second request while pending is 409.",
+    request: {
+      body: { required: false, content: { "application/json": { schema: DeletionRequestSchema } } },
+    },
+    responses: ok("Deletion scheduled", DeletionRequestedSchema),
+  },
+  { mutates: true, errors: [409] },
+);
+
+export const getDeletionRoute = apiRoute({
+  method: "get",
+  path: "/users/me/account-deletion",
+  tags: ["Account deletion"],
+  summary: "Hesap silme durumu / Account deletion state",
+  description:
+    "The current state, so a client can show the countdown. `status` is null when never requested.",
+  responses: ok("The state", DeletionStateSchema),
+});
+
+export const cancelDeletionRoute = apiRoute(
+  {
+    method: "delete",
+    path: "/users/me/account-deletion",
+    tags: ["Account deletion"],
+    summary: "Cancel account deletion request",
+    description:
+      "Cancels a pending account deletion request and unlocks the account. 409 when none is pending.",
+    responses: ok("Deletion cancelled", DeletionCancelledSchema),
+  },
+  { mutates: true, errors: [409] },
+);
+
+export const finalizeNowRoute = apiRoute(
+  {
+    method: "post",
+    path: "/users/me/account-deletion/finalize-now",
+    tags: ["Account deletion"],
+    summary: "Finalize account deletion immediately",
+    description:
+      "Finalizes a pending account deletion request immediately when the feature flag " +
+      "`account-deletion-finalize-now` is enabled (403 otherwise; 409 with no pending request). Personal " +
+      "data is erased, the username and email are freed, photos are deleted, follows are removed, and every " +
+      "token of the account gets 401 from then on.",
+    responses: ok("Deletion finalized", DeletionFinalizedSchema),
+  },
+  { mutates: true, errors: [403, 409] },
+);

@@ -1,0 +1,93 @@
+import { and, eq, lte, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { users } from "../../db/schema";
+import { log } from "../../lib/log";
+import { wholeNumberSetting } from "../../lib/time";
+import { deleteQueuedObjects, outboxSize, queuedKeys } from "../media/media-outbox";
+import { finalizeAccounts } from "./finalize";
+
+// A Cron Trigger may run for minutes, but each D1 call and R2 call counts against the
+// invocation's subrequest limit (1,000 on the paid plan): stay far below both and let the next
+// run, 15 minutes later, carry on.
+const RUN_BUDGET_MS = 60_000;
+const OUTBOX_PAGE = 1000;
+const MAX_OUTBOX_PAGES = 5;
+
+export type CronSummary = {
+  found: number;
+  finalized: number;
+  failed: number;
+  batches: number;
+  mediaDeleted: number;
+  mediaFailed: number;
+  outboxLeft: number;
+};
+
+async function countDue(db: Db, now: Date): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)` })
+    .from(users)
+    .where(and(eq(users.accountDeletionStatus, "pending"), lte(users.accountDeletionScheduledFor, now)));
+  return row?.count ?? 0;
+}
+
+/**
+ * Finalizes due accounts in batches (each batch one D1 call), then drains the media outbox.
+ * Idempotent: a run that dies part way leaves only whole batches done, and the next run finds
+ * the rest still pending or still queued.
+ */
+export async function runDeletionCron(env: Env, db: Db, now = new Date()): Promise<CronSummary> {
+  const startedAt = Date.now();
+  const withinBudget = () => Date.now() - startedAt < RUN_BUDGET_MS;
+  const batchSize = wholeNumberSetting(env.ACCOUNT_DELETION_BATCH_SIZE, 50) || 50;
+  const maxBatches = wholeNumberSetting(env.ACCOUNT_DELETION_MAX_BATCHES_PER_RUN, 20) || 20;
+  const summary: CronSummary = {
+    found: await countDue(db, now),
+    finalized: 0,
+    failed: 0,
+    batches: 0,
+    mediaDeleted: 0,
+    mediaFailed: 0,
+    outboxLeft: 0,
+  };
+  let failure: unknown;
+
+  while (summary.finalized < summary.found && summary.batches < maxBatches && withinBudget()) {
+    summary.batches += 1;
+    const finalized = await finalizeAccounts(
+      db,
+      { dueBefore: now, limit: batchSize },
+      "cron",
+      null,
+      now,
+    ).catch((error: unknown) => {
+      failure = error;
+      return null;
+    });
+    if (!finalized) {
+      summary.failed = Math.min(batchSize, summary.found - summary.finalized);
+      break;
+    }
+    summary.finalized += finalized.length;
+    if (finalized.length < batchSize) break;
+  }
+
+  for (let page = 0; page < MAX_OUTBOX_PAGES && withinBudget(); page += 1) {
+    const keys = await queuedKeys(db, OUTBOX_PAGE);
+    if (keys.length === 0) break;
+    const drained = await deleteQueuedObjects(env, db, keys);
+    summary.mediaDeleted += drained.deleted;
+    summary.mediaFailed += drained.failed;
+    if (drained.failed > 0 || keys.length < OUTBOX_PAGE) break;
+  }
+  summary.outboxLeft = await outboxSize(db);
+
+  log(failure ? "error" : "info", "account deletion cron", {
+    ...summary,
+    durationMs: Date.now() - startedAt,
+    error: failure instanceof Error ? failure.message : undefined,
+  });
+  // Logged with the summary first; rethrown so the platform records the run as failed.
+  if (failure) throw failure;
+  return summary;
+}

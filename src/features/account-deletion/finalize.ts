@@ -1,0 +1,119 @@
+import { and, asc, eq, inArray, isNotNull, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { accountEvents, follows, mediaOutbox, users } from "../../db/schema";
+import type { ClientContext } from "../../lib/client-headers";
+import { type DrainResult, deleteQueuedObjects, queuedKeys } from "../media/media-outbox";
+
+export type EventSource = "user" | "cron" | "admin";
+
+/**
+ * What finalization leaves of a user: a tombstone with its id, timestamps, roles and consent
+ * records (kept as the record of what the person agreed to while the account existed; they say
+ * nothing about the person). Everything that identifies or describes the person is erased, and
+ * the username and email are freed.
+ */
+function erasedPersonalData(now: Date) {
+  return {
+    username: null,
+    usernameChangedAt: null,
+    name: null,
+    surname: null,
+    email: null,
+    countryCode: null,
+    phoneNumber: null,
+    gender: null,
+    birthDate: null,
+    interests: [],
+    expertise: null,
+    bio: null,
+    instagram: null,
+    tiktok: null,
+    x: null,
+    snapchat: null,
+    facebook: null,
+    availabilityStatus: "offline" as const,
+    profilePhotoId: null,
+    profilePhotoKey: null,
+    lastLogin: null,
+    accountDeletionReason: null,
+    accountDeletionStatus: "finalized" as const,
+    accountDeletionFinalizedAt: now,
+    deletedAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Which accounts one finalization covers: one forced account, or the next due ones. */
+export type FinalizeTarget = { userId: string } | { dueBefore: Date; limit: number };
+
+function targetCondition(db: Db, target: FinalizeTarget): SQL {
+  const pending = eq(users.accountDeletionStatus, "pending");
+  if ("userId" in target) return and(eq(users.id, target.userId), pending) as SQL;
+  // Deterministic order, so every statement of the batch picks the same accounts.
+  const due = db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(pending, lte(users.accountDeletionScheduledFor, target.dueBefore)))
+    .orderBy(asc(users.accountDeletionScheduledFor), asc(users.id))
+    .limit(target.limit);
+  return and(inArray(users.id, due), pending) as SQL;
+}
+
+/**
+ * Finalizes the target accounts in ONE D1 batch, which D1 runs as one transaction: every
+ * statement selects the same still-pending accounts, so a cancelled account is never touched, a
+ * second run at once finds nothing left to do, and a failure leaves no half-erased account. The
+ * last statement flips the status, which is what makes all of it happen once.
+ */
+export async function finalizeAccounts(
+  db: Db,
+  target: FinalizeTarget,
+  source: EventSource,
+  client: ClientContext | null,
+  now = new Date(),
+): Promise<string[]> {
+  const targeted = targetCondition(db, target);
+  const accountIds = db.select({ id: users.id }).from(users).where(targeted);
+  const [, , , finalized] = await db.batch([
+    db
+      .insert(mediaOutbox)
+      .select(
+        db
+          .select({
+            key: sql<string>`${users.profilePhotoKey}`.as("key"),
+            userId: users.id,
+            enqueuedAt: sql<number>`${now.getTime()}`.as("enqueued_at"),
+            attempts: sql<number>`0`.as("attempts"),
+          })
+          .from(users)
+          .where(and(targeted, isNotNull(users.profilePhotoKey))),
+      )
+      .onConflictDoNothing(),
+    // The counter triggers take every other user's counts down with these rows.
+    db
+      .delete(follows)
+      .where(or(inArray(follows.followerId, accountIds), inArray(follows.followeeId, accountIds))),
+    db.insert(accountEvents).select(
+      db
+        .select({
+          id: sql<number>`NULL`.as("id"),
+          userId: users.id,
+          event: sql<"deletion_finalized">`'deletion_finalized'`.as("event"),
+          source: sql<EventSource>`${source}`.as("source"),
+          platform: sql<string | null>`${client?.platform ?? null}`.as("platform"),
+          appVersion: sql<string | null>`${client?.appVersion ?? null}`.as("app_version"),
+          deviceId: sql<string | null>`${client?.deviceId ?? null}`.as("device_id"),
+          createdAt: sql<number>`${now.getTime()}`.as("created_at"),
+        })
+        .from(users)
+        .where(targeted),
+    ),
+    db.update(users).set(erasedPersonalData(now)).where(targeted).returning({ id: users.id }),
+  ]);
+  return finalized.map((row) => row.id);
+}
+
+/** Deletes the finalized accounts' queued objects from R2 now; what fails stays for the cron. */
+export async function deleteAccountMedia(env: Env, db: Db, userId: string): Promise<DrainResult> {
+  return deleteQueuedObjects(env, db, await queuedKeys(db, 1000, userId));
+}

@@ -1,0 +1,65 @@
+import * as z from "zod";
+import { requireRole } from "../../lib/auth";
+import { envelopeOf } from "../../lib/envelope";
+import { apiRoute } from "../../lib/route";
+
+export const FeatureFlagSchema = z
+  .object({
+    key: z.string().openapi({ example: "account-deletion-finalize-now" }),
+    enabled: z.boolean(),
+    description: z.string(),
+    updatedAt: z.iso.datetime().nullable(),
+  })
+  .openapi("FeatureFlag");
+
+const adminOnly = { errors: [403 as const], middleware: [requireRole("admin")] };
+
+export const listFlags = apiRoute(
+  {
+    method: "get",
+    path: "/admin/feature-flags",
+    tags: ["Admin"],
+    summary: "Feature flags",
+    description: "Role `admin`: every known flag with its state (KV, or the flag's default).",
+    responses: {
+      200: {
+        description: "The flags",
+        content: { "application/json": { schema: envelopeOf(z.array(FeatureFlagSchema)) } },
+      },
+    },
+  },
+  adminOnly,
+);
+
+export const putFlag = apiRoute(
+  {
+    method: "put",
+    path: "/admin/feature-flags/{key}",
+    tags: ["Admin"],
+    summary: "Turn a feature flag on or off",
+    description:
+      "Role `admin`. Stored in KV; other locations see the change within about a minute. Unknown keys are 404.",
+    request: {
+      params: z.object({
+        key: z
+          .string()
+          .openapi({ param: { name: "key", in: "path" }, example: "account-deletion-finalize-now" }),
+      }),
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z.strictObject({ enabled: z.boolean() }).openapi("FeatureFlagUpdate"),
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "The flag",
+        content: { "application/json": { schema: envelopeOf(FeatureFlagSchema) } },
+      },
+    },
+  },
+  { ...adminOnly, mutates: true, errors: [403, 404] },
+);

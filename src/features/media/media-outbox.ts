@@ -1,0 +1,65 @@
+import { asc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { mediaOutbox } from "../../db/schema";
+import { log } from "../../lib/log";
+
+// R2 deletes at most 1,000 keys a call; D1 binds at most 100 parameters a statement.
+const R2_DELETE_LIMIT = 1000;
+const D1_PARAMETER_LIMIT = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+export type DrainResult = { deleted: number; failed: number };
+
+/**
+ * Deletes queued objects from R2, then their outbox rows. A key leaves the outbox only once R2
+ * confirmed the delete; on failure its attempts go up and the next drain (the cron) retries it.
+ */
+export async function deleteQueuedObjects(env: Env, db: Db, keys: readonly string[]): Promise<DrainResult> {
+  const result: DrainResult = { deleted: 0, failed: 0 };
+  for (const batch of chunks(keys, R2_DELETE_LIMIT)) {
+    const deleted = await env.MEDIA.delete(batch).then(
+      () => true,
+      (error: unknown) => {
+        log("warn", "media delete failed; kept in the outbox", {
+          keys: batch.length,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return false;
+      },
+    );
+    const statements = chunks(batch, D1_PARAMETER_LIMIT - 1).map((part) =>
+      deleted
+        ? db.delete(mediaOutbox).where(inArray(mediaOutbox.key, part))
+        : db
+            .update(mediaOutbox)
+            .set({ attempts: sql`${mediaOutbox.attempts} + 1` })
+            .where(inArray(mediaOutbox.key, part)),
+    );
+    const [first, ...rest] = statements;
+    if (first) await db.batch([first, ...rest]);
+    if (deleted) result.deleted += batch.length;
+    else result.failed += batch.length;
+  }
+  return result;
+}
+
+/** The oldest queued keys, optionally only one user's. */
+export async function queuedKeys(db: Db, limit: number, userId?: string): Promise<string[]> {
+  const rows = await db
+    .select({ key: mediaOutbox.key })
+    .from(mediaOutbox)
+    .where(userId ? eq(mediaOutbox.userId, userId) : undefined)
+    .orderBy(asc(mediaOutbox.enqueuedAt))
+    .limit(limit);
+  return rows.map((row) => row.key);
+}
+
+export async function outboxSize(db: Db): Promise<number> {
+  const [row] = await db.select({ count: sql<number>`count(*)` }).from(mediaOutbox);
+  return row?.count ?? 0;
+}

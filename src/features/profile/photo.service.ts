@@ -1,0 +1,91 @@
+import { and, eq, isNotNull, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { mediaOutbox, type UserRow, users } from "../../db/schema";
+import { ApiError } from "../../lib/errors";
+import { newObjectId } from "../../lib/ids";
+import { log } from "../../lib/log";
+import { accountIsEditable, accountStateError } from "../account-deletion/lock";
+import { deleteQueuedObjects, queuedKeys } from "../media/media-outbox";
+import { profilePhotoKey } from "../media/media-url";
+import { inspectImage, stripMetadata } from "./photo-image";
+
+export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
+const GENERIC_CONTENT_TYPES = new Set(["", "application/octet-stream"]);
+
+/** Checks the upload by its bytes and returns them without location or camera metadata. */
+function cleanPhoto(bytes: Uint8Array, declaredType: string) {
+  const inspection = inspectImage(bytes);
+  if (!inspection.ok) {
+    throw inspection.reason === "dimensions"
+      ? new ApiError(400, [{ key: "photo.dimensions" }])
+      : new ApiError(415, [{ key: "photo.unsupported" }]);
+  }
+  const { image } = inspection;
+  const declared = declaredType.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!GENERIC_CONTENT_TYPES.has(declared) && declared !== image.contentType) {
+    throw new ApiError(400, [{ key: "photo.typeMismatch", params: { declared, actual: image.contentType } }]);
+  }
+  return { image, bytes: stripMetadata(bytes, image.type) };
+}
+
+/**
+ * Points the user at the new photo and queues the old object for deletion, atomically: both
+ * statements see the same row, so a replaced object is always either referenced or queued.
+ */
+async function swapPhoto(db: Db, userId: string, photoId: string, key: string): Promise<UserRow | undefined> {
+  const now = new Date();
+  const editableUser = and(eq(users.id, userId), accountIsEditable);
+  const [, updated] = await db.batch([
+    db
+      .insert(mediaOutbox)
+      .select(
+        db
+          .select({
+            key: sql<string>`${users.profilePhotoKey}`.as("key"),
+            userId: users.id,
+            enqueuedAt: sql<number>`${now.getTime()}`.as("enqueued_at"),
+            attempts: sql<number>`0`.as("attempts"),
+          })
+          .from(users)
+          .where(and(editableUser, isNotNull(users.profilePhotoKey))),
+      )
+      .onConflictDoNothing(),
+    db
+      .update(users)
+      .set({ profilePhotoId: photoId, profilePhotoKey: key, updatedAt: now })
+      .where(editableUser)
+      .returning(),
+  ]);
+  return updated[0];
+}
+
+/**
+ * Stores a new profile photo. Order of work: put the new object; point the row at it (or delete
+ * the new object again if that fails); then delete the old object, which stays queued in the
+ * outbox for the cron if R2 refuses.
+ */
+export async function replacePhoto(env: Env, db: Db, userId: string, file: File): Promise<UserRow> {
+  if (file.size > MAX_PHOTO_BYTES) throw new ApiError(413, [{ key: "photo.tooLarge" }]);
+  const { image, bytes } = cleanPhoto(new Uint8Array(await file.arrayBuffer()), file.type);
+  const photoId = newObjectId();
+  const key = profilePhotoKey(userId, photoId, image.extension);
+  await env.MEDIA.put(key, bytes, { httpMetadata: { contentType: image.contentType } });
+
+  const discardNewObject = () =>
+    env.MEDIA.delete(key).catch((error: unknown) => {
+      log("error", "could not delete an unreferenced photo", {
+        key,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  const updated = await swapPhoto(db, userId, photoId, key).catch(async (error: unknown) => {
+    await discardNewObject();
+    throw error;
+  });
+  if (!updated) {
+    await discardNewObject();
+    throw (await accountStateError(db, userId)) ?? new ApiError(409);
+  }
+  await deleteQueuedObjects(env, db, await queuedKeys(db, 10, userId));
+  return updated;
+}

@@ -1,0 +1,74 @@
+import * as z from "zod";
+import { envelopeOf } from "../../lib/envelope";
+import { apiRoute } from "../../lib/route";
+import { UserSchema } from "../users/user.schema";
+import { MAX_PHOTO_BYTES } from "./photo.service";
+import { ProfileUpdateSchema, UsernameChangeSchema } from "./profile.schemas";
+
+const userResponse = {
+  200: {
+    description: "The updated user",
+    content: { "application/json": { schema: envelopeOf(UserSchema) } },
+  },
+};
+
+export const putProfile = apiRoute(
+  {
+    method: "put",
+    path: "/users/profile",
+    tags: ["Profile"],
+    summary: "Profil güncelle (tam) / Replace the profile",
+    description:
+      "Kullanıcının tüm profil bilgilerini günceller. Full replacement: `name` and `surname` are required; " +
+      "an editable field left out is cleared; any other key (read-only ones included) is a 400 naming it. " +
+      "A taken email is 409. Refused with 403 while the account is pending deletion.",
+    request: { body: { required: true, content: { "application/json": { schema: ProfileUpdateSchema } } } },
+    responses: userResponse,
+  },
+  { mutates: true, errors: [403, 409] },
+);
+
+export const patchUsername = apiRoute(
+  {
+    method: "patch",
+    path: "/users/profile/username",
+    tags: ["Profile"],
+    summary: "Kullanıcı adı değiştir / Change the username",
+    description:
+      "30 günde bir kullanıcı adını değiştirir. 3 to 30 characters of a-z 0-9 . _, lowercased; reserved " +
+      "names are refused (400); the same name is 400; a taken one 409; within the cooldown " +
+      "(USERNAME_CHANGE_COOLDOWN_DAYS, default 30) 409 with the date of the next allowed change.",
+    request: { body: { required: true, content: { "application/json": { schema: UsernameChangeSchema } } } },
+    responses: userResponse,
+  },
+  { mutates: true, errors: [403, 409] },
+);
+
+const PhotoUploadSchema = z
+  .object({
+    file: z.instanceof(File).openapi({
+      type: "string",
+      format: "binary",
+      description: "Profil fotoğrafı (JPEG, PNG or WebP, at most 5 MiB)",
+    }),
+  })
+  .openapi("PhotoUpload");
+
+export const patchPhoto = apiRoute(
+  {
+    method: "patch",
+    path: "/users/profile/photo",
+    tags: ["Profile"],
+    summary: "Profil fotoğrafı güncelle / Replace the profile photo",
+    description:
+      "Kullanıcının profil fotoğrafını günceller. JPEG, PNG or WebP recognized by its bytes (a declared type " +
+      "that disagrees is 400, other types 415), at most 5 MiB (413), each side 32 to 8192 pixels. Location " +
+      "and camera metadata are removed before storing.",
+    request: {
+      body: { required: true, content: { "multipart/form-data": { schema: PhotoUploadSchema } } },
+    },
+    responses: userResponse,
+  },
+  // Room for the multipart framing around a file of the maximum size.
+  { mutates: true, errors: [403], maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024 },
+);

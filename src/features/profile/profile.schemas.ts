@@ -1,0 +1,147 @@
+import * as z from "zod";
+import "@hono/zod-openapi";
+import { AVAILABILITY_STATUSES, GENDERS } from "../../db/schema";
+import { RESERVED_USERNAMES } from "./reserved-usernames";
+
+// C0/C1 controls and the bidirectional overrides/isolates that can disguise text.
+const UNSAFE_CHARACTERS = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+// A bio may span lines; nothing else may.
+const UNSAFE_IN_MULTILINE =
+  /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+
+const safeText = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((value) => !UNSAFE_CHARACTERS.test(value), { error: "text.controlCharacters" });
+
+/** An optional text field: absent, null or blank all clear it. */
+const optionalText = (max: number, unsafe = UNSAFE_CHARACTERS) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((value) => !unsafe.test(value), { error: "text.controlCharacters" })
+    .nullish()
+    .transform((value) => value || null);
+
+const handle = (max: number, error: "profile.handle" | "profile.facebook") =>
+  z
+    .string()
+    .trim()
+    .transform((value) => value.replace(/^@/, ""))
+    .pipe(z.string().regex(new RegExp(`^[A-Za-z0-9._]{1,${max}}$`), { error }))
+    .nullish()
+    .transform((value) => value ?? null);
+
+function ageOn(birthDate: Date, today: Date): number {
+  const years = today.getUTCFullYear() - birthDate.getUTCFullYear();
+  const beforeBirthday =
+    today.getUTCMonth() < birthDate.getUTCMonth() ||
+    (today.getUTCMonth() === birthDate.getUTCMonth() && today.getUTCDate() < birthDate.getUTCDate());
+  return beforeBirthday ? years - 1 : years;
+}
+
+// A calendar date ("1995-06-15"), or a datetime at midnight UTC as the API returns it.
+const birthDate = z
+  .union([z.iso.date(), z.iso.datetime().regex(/T00:00:00(\.0+)?Z$/)], { error: "profile.birthDate" })
+  .transform((value) => new Date(`${value.slice(0, 10)}T00:00:00.000Z`))
+  .refine(
+    (date) => {
+      const age = ageOn(date, new Date());
+      return age >= 13 && age <= 120;
+    },
+    { error: "profile.age" },
+  )
+  .nullish()
+  .transform((value) => value ?? null);
+
+/**
+ * The full replacement of the editable profile: name and surname are required, every other
+ * editable field that is absent is cleared, and any other key is refused by name.
+ */
+export const ProfileUpdateSchema = z
+  .strictObject({
+    name: safeText(1, 50),
+    surname: safeText(1, 50),
+    bio: optionalText(300, UNSAFE_IN_MULTILINE),
+    gender: z
+      .enum(GENDERS)
+      .nullish()
+      .transform((value) => value ?? null),
+    birthDate,
+    interests: z
+      .array(safeText(1, 30))
+      .max(10)
+      .refine((list) => new Set(list.map((item) => item.toLowerCase())).size === list.length, {
+        error: "profile.interestsUnique",
+      })
+      .nullish()
+      .transform((value) => value ?? []),
+    expertise: optionalText(50),
+    availabilityStatus: z
+      .enum(AVAILABILITY_STATUSES)
+      .nullish()
+      .transform((value) => value ?? "available"),
+    countryCode: z
+      .string()
+      .trim()
+      .regex(/^\d{1,3}$/, { error: "profile.countryCode" })
+      .nullish()
+      .transform((value) => value ?? null),
+    phoneNumber: z
+      .string()
+      .trim()
+      .regex(/^\d{4,14}$/, { error: "profile.phoneNumber" })
+      .nullish()
+      .transform((value) => value ?? null),
+    email: z
+      .email()
+      .max(254)
+      .nullish()
+      .transform((value) => value ?? null),
+    instagram: handle(30, "profile.handle"),
+    tiktok: handle(30, "profile.handle"),
+    x: handle(30, "profile.handle"),
+    snapchat: handle(30, "profile.handle"),
+    facebook: handle(50, "profile.facebook"),
+  })
+  .refine((profile) => (profile.countryCode === null) === (profile.phoneNumber === null), {
+    error: "profile.phonePair",
+    path: ["phoneNumber"],
+  })
+  .openapi("ProfileUpdate", {
+    example: {
+      name: "John",
+      surname: "Doe",
+      bio: "Passionate about technology and travel",
+      gender: "male",
+      birthDate: "1995-06-15",
+      interests: ["music", "sports", "travel", "cooking", "reading"],
+      expertise: "designer",
+      availabilityStatus: "available",
+      countryCode: "90",
+      phoneNumber: "5551234567",
+      email: "john.doe@example.com",
+      instagram: "myinstagram",
+      tiktok: "mytiktok",
+      x: "mytwitterx",
+      snapchat: "mysnapchat",
+      facebook: "myfacebook",
+    },
+  });
+
+export type ProfileUpdate = z.output<typeof ProfileUpdateSchema>;
+
+export const UsernameChangeSchema = z
+  .strictObject({
+    username: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^(?=.{3,30}$)[a-z0-9](?!.*\.\.)[a-z0-9._]*(?<!\.)$/, { error: "username.format" })
+      .refine((name) => !RESERVED_USERNAMES.has(name), { error: "username.reserved" }),
+  })
+  .openapi("UsernameChange", { example: { username: "johndoe123" } });
