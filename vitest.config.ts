@@ -9,6 +9,15 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // The suite makes many requests per user and per IP: the real limits would turn them
+          // into 429s. Rate-limit tests swap in the tight TEST_* limiters instead.
+          ratelimits: {
+            MUTATION_LIMITER: { namespace_id: "1001", simple: { limit: 100_000, period: 60 } },
+            PHOTO_UPLOAD_LIMITER: { namespace_id: "1002", simple: { limit: 100_000, period: 60 } },
+            ACCOUNT_DELETION_LIMITER: { namespace_id: "1003", simple: { limit: 100_000, period: 60 } },
+            AUTH_FAILURE_LIMITER: { namespace_id: "1004", simple: { limit: 100_000, period: 60 } },
+            TEST_TIGHT_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 60 } },
+          },
           bindings: {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
@@ -19,6 +28,9 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ["./test/apply-migrations.ts"],
       include: ["test/**/*.test.ts"],
+      // The JSON report feeds the plain summary line at the end of .ci/run.
+      reporters: ["default", "json"],
+      outputFile: { json: "test-results.json" },
     },
   };
 });

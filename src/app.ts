@@ -5,7 +5,6 @@ import { HTTPException } from "hono/http-exception";
 import { languageDetector } from "hono/language";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { createDb } from "./db/client";
 import { accountDeletionRouter } from "./features/account-deletion";
 import { mountDocs, SERVERS } from "./features/docs";
 import { featureFlagsRouter } from "./features/feature-flags";
@@ -15,6 +14,7 @@ import { profileRouter } from "./features/profile";
 import { usersRouter } from "./features/users";
 import type { AppEnv } from "./lib/app-env";
 import { clientHeaders } from "./lib/client-headers";
+import { d1Session } from "./lib/d1-session";
 import { failure } from "./lib/envelope";
 import { ApiError, type ErrorDetail } from "./lib/errors";
 import { type ErrorStatus, LANGUAGES, statusMessage, t } from "./lib/i18n";
@@ -130,10 +130,7 @@ export function createApp() {
     c.header("Content-Language", c.var.language);
   });
   app.use("/api/*", clientHeaders);
-  app.use("/api/*", async (c, next) => {
-    c.set("db", createDb(c.env.DB));
-    await next();
-  });
+  app.use("/api/*", d1Session);
 
   app.route("/api/v1", healthRouter);
   app.route("/api/v1", usersRouter);

@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** Two requests a minute per key: for the rate-limit tests. */
+      TEST_TIGHT_LIMITER: RateLimit;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");

@@ -13,7 +13,9 @@ describe("GET /api/v1/health", () => {
 describe("GET /api/v1/users/me", () => {
   it("returns the token's user", async () => {
     const user = await createUser();
-    const { status, body } = await call<{ _id: string }>("/api/v1/users/me", { token: await tokenFor(user.id) });
+    const { status, body } = await call<{ _id: string }>("/api/v1/users/me", {
+      token: await tokenFor(user.id),
+    });
     expect(status).toBe(200);
     expect(body.data._id).toBe(user.id);
   });

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { sign } from "hono/jwt";
-import { users } from "../src/db/schema";
 import { createDb } from "../src/db/client";
+import { users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
 
 export const db = createDb(env.DB);

@@ -1,13 +1,15 @@
 import { and, eq, isNull, ne, or } from "drizzle-orm";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AsymmetricAlgorithm } from "hono/utils/jwt/jwa";
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
 import { type VerifyOptionsWithAlg, verify, verifyWithJwks } from "hono/utils/jwt/jwt";
 import * as z from "zod";
-import { users } from "../db/schema";
+import { type UserRow, users } from "../db/schema";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
+import { clientIp, enforceLimit } from "./rate-limit";
 
 // Clocks of token issuers and edge locations differ by a little; more than this is an error.
 const CLOCK_LEEWAY_SECONDS = 30;
@@ -54,7 +56,8 @@ function configuredAlgorithm(env: Env): Algorithm {
  * returns its claims. Every way a token can be wrong is a 401.
  */
 export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<TokenClaims> {
-  const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? "")?.[1];
+  // The scheme is case-insensitive (RFC 9110); the token is three base64url parts.
+  const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization ?? "")?.[1];
   if (!token) throw new ApiError(401);
   const algorithm = configuredAlgorithm(env);
   // Time claims are checked below, with leeway; hono's own checks allow none and skip a missing exp.
@@ -88,8 +91,7 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   return claims.data;
 }
 
-/** Authenticates the request and loads its user; a missing or finalized account is a 401. */
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+async function authenticate(c: Context<AppEnv>): Promise<UserRow> {
   const claims = await verifyAccessToken(c.req.header("authorization"), c.env);
   const [user] = await c.var.db
     .select()
@@ -102,6 +104,20 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
     )
     .limit(1);
   if (!user) throw new ApiError(401);
+  return user;
+}
+
+/**
+ * Authenticates the request and loads its user; a missing or finalized account is a 401. A
+ * client IP that keeps failing gets 429 instead, which slows down token guessing.
+ */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const user = await authenticate(c).catch(async (error: unknown) => {
+    if (error instanceof ApiError && error.status === 401) {
+      await enforceLimit(c.env, "AUTH_FAILURE_LIMITER", clientIp(c));
+    }
+    throw error;
+  });
   c.set("user", user);
   await next();
 });

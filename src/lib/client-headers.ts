@@ -63,6 +63,10 @@ const clientHeadersSchema = z.object({
     .string()
     .regex(/^[\x20-\x7e]{1,128}$/, { error: "header.deviceId" })
     .optional(),
+  "x-d1-bookmark": z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/, { error: "header.bookmark" })
+    .optional(),
 });
 
 export type ClientContext = {
@@ -70,6 +74,8 @@ export type ClientContext = {
   platform: (typeof PLATFORMS)[number];
   appVersion: string | null;
   deviceId: string | null;
+  /** The D1 bookmark of the client's last response, for reading its own writes. */
+  bookmark: string | null;
 };
 
 /** Validates the client headers of the contract once per request; a bad value is a 400. */
@@ -79,6 +85,7 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
     "x-platform": c.req.header("x-platform") || undefined,
     "x-app-version": c.req.header("x-app-version") || undefined,
     "x-device-id": c.req.header("x-device-id") || undefined,
+    "x-d1-bookmark": c.req.header("x-d1-bookmark") || undefined,
   };
   const parsed = clientHeadersSchema.safeParse(raw);
   if (!parsed.success)
@@ -89,6 +96,7 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
     platform: headers["x-platform"],
     appVersion: headers["x-app-version"] ?? null,
     deviceId: headers["x-device-id"] ?? null,
+    bookmark: headers["x-d1-bookmark"] ?? null,
   });
   await next();
 });

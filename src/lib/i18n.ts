@@ -22,6 +22,7 @@ const en = {
   "header.platform": "must be one of web, mobile_ios, mobile_android, admin, api, unknown, all",
   "header.appVersion": "must look like 1.4.2 (1 to 3 numbers, optional -suffix, at most 32 characters)",
   "header.deviceId": "must be 1 to 128 printable ASCII characters",
+  "header.bookmark": "must be the X-D1-Bookmark value of an earlier response",
   "account.locked": "The account is pending deletion until {until}; cancel the deletion to change it",
   "text.controlCharacters": "must not contain control or bidirectional-override characters",
   "profile.handle": "must be letters, digits, . or _ (at most 30 characters)",
@@ -68,6 +69,7 @@ const tr: Record<MessageKey, string> = {
   "header.platform": "web, mobile_ios, mobile_android, admin, api, unknown, all değerlerinden biri olmalı",
   "header.appVersion": "1.4.2 biçiminde olmalı (1 ile 3 sayı, isteğe bağlı -ek, en fazla 32 karakter)",
   "header.deviceId": "1 ile 128 arasında yazdırılabilir ASCII karakter olmalı",
+  "header.bookmark": "önceki bir yanıtın X-D1-Bookmark değeri olmalı",
   "account.locked":
     "Hesap {until} tarihine kadar silinmeyi bekliyor; değiştirmek için silme talebini iptal edin",
   "text.controlCharacters": "kontrol veya yön değiştirme karakterleri içermemeli",

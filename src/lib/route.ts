@@ -7,6 +7,7 @@ import { clientHeaderParameters } from "./client-headers";
 import { ErrorEnvelopeSchema } from "./envelope";
 import { ApiError } from "./errors";
 import { type ErrorStatus, statusMessage } from "./i18n";
+import { type LimiterName, limitPerUser } from "./rate-limit";
 
 export const SECURITY_SCHEME = "JWT-auth";
 
@@ -31,6 +32,13 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
 function errorResponse(status: ErrorStatus) {
   return {
     description: ERROR_DESCRIPTIONS[status] ?? statusMessage("en", status),
+    ...(status === 429
+      ? {
+          headers: {
+            "Retry-After": { description: "Seconds to wait", schema: { type: "integer" as const } },
+          },
+        }
+      : {}),
     content: {
       "application/json": {
         schema: ErrorEnvelopeSchema,
@@ -56,6 +64,8 @@ type ApiRouteOptions = {
   /** Error statuses beyond the ones every operation can return. */
   errors?: ErrorStatus[];
   maxBodyBytes?: number;
+  /** Rate limits beyond the mutation limit that every data-changing operation has. */
+  limiters?: LimiterName[];
   middleware?: MiddlewareHandler<AppEnv>[];
 };
 
@@ -71,6 +81,11 @@ export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRout
     500,
   ];
   const middleware: MiddlewareHandler<AppEnv>[] = options.public ? [] : [requireUser];
+  const limiters: LimiterName[] = [
+    ...(options.mutates ? ["MUTATION_LIMITER" as const] : []),
+    ...(options.limiters ?? []),
+  ];
+  if (limiters.length > 0) middleware.push(limitPerUser(limiters));
   if (route.request?.body) {
     errors.push(413, 415);
     middleware.push(

@@ -2,6 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../lib/app-env";
 import { success } from "../../lib/envelope";
 import { ApiError } from "../../lib/errors";
+import { revalidatedJson } from "../../lib/http-cache";
 import { wholeNumberSetting } from "../../lib/time";
 import { isEnabled } from "../feature-flags/flags";
 import type {
@@ -32,17 +33,14 @@ export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute, A
 
 export const getDeletionHandler: RouteHandler<typeof getDeletionRoute, AppEnv> = (c) => {
   const user = c.var.user;
-  return c.json(
-    success({
-      userId: user.id,
-      status: user.accountDeletionStatus,
-      requestedAt: iso(user.accountDeletionRequestedAt),
-      scheduledFor: iso(user.accountDeletionScheduledFor),
-      cancelledAt: iso(user.accountDeletionCancelledAt),
-      canCancel: user.accountDeletionStatus === "pending",
-    }),
-    200,
-  );
+  return revalidatedJson(c, {
+    userId: user.id,
+    status: user.accountDeletionStatus,
+    requestedAt: iso(user.accountDeletionRequestedAt),
+    scheduledFor: iso(user.accountDeletionScheduledFor),
+    cancelledAt: iso(user.accountDeletionCancelledAt),
+    canCancel: user.accountDeletionStatus === "pending",
+  });
 };
 
 export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute, AppEnv> = async (c) => {

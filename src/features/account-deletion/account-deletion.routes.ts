@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ACCOUNT_DELETION_STATUSES } from "../../db/schema";
 import { envelopeOf } from "../../lib/envelope";
+import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
 
 const userId = z.string().openapi({ example: "507f1f77bcf86cd799439011" });
@@ -56,7 +57,7 @@ export const requestDeletionRoute = apiRoute(
     },
     responses: ok("Deletion scheduled", DeletionRequestedSchema),
   },
-  { mutates: true, errors: [409] },
+  { mutates: true, errors: [409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
 );
 
 export const getDeletionRoute = apiRoute({
@@ -66,7 +67,7 @@ export const getDeletionRoute = apiRoute({
   summary: "Hesap silme durumu / Account deletion state",
   description:
     "The current state, so a client can show the countdown. `status` is null when never requested.",
-  responses: ok("The state", DeletionStateSchema),
+  responses: { ...ok("The state", DeletionStateSchema), ...notModifiedResponse },
 });
 
 export const cancelDeletionRoute = apiRoute(
@@ -79,7 +80,7 @@ export const cancelDeletionRoute = apiRoute(
       "Cancels a pending account deletion request and unlocks the account. 409 when none is pending.",
     responses: ok("Deletion cancelled", DeletionCancelledSchema),
   },
-  { mutates: true, errors: [409] },
+  { mutates: true, errors: [409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
 );
 
 export const finalizeNowRoute = apiRoute(
@@ -95,5 +96,5 @@ export const finalizeNowRoute = apiRoute(
       "token of the account gets 401 from then on.",
     responses: ok("Deletion finalized", DeletionFinalizedSchema),
   },
-  { mutates: true, errors: [403, 409] },
+  { mutates: true, errors: [403, 409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
 );

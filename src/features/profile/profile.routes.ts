@@ -70,5 +70,10 @@ export const patchPhoto = apiRoute(
     responses: userResponse,
   },
   // Room for the multipart framing around a file of the maximum size.
-  { mutates: true, errors: [403], maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024 },
+  {
+    mutates: true,
+    errors: [403],
+    maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024,
+    limiters: ["PHOTO_UPLOAD_LIMITER"],
+  },
 );

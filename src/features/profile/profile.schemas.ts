@@ -6,8 +6,7 @@ import { RESERVED_USERNAMES } from "./reserved-usernames";
 // C0/C1 controls and the bidirectional overrides/isolates that can disguise text.
 const UNSAFE_CHARACTERS = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 // A bio may span lines; nothing else may.
-const UNSAFE_IN_MULTILINE =
-  /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const UNSAFE_IN_MULTILINE = /(?!\n)[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 const safeText = (min: number, max: number) =>
   z

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { envelopeOf } from "../../lib/envelope";
+import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
 import { UserSchema } from "./user.schema";
 
@@ -19,6 +20,7 @@ export const getMe = apiRoute({
   description: "Giriş yapmış kullanıcının profilini döndürür. Returns the signed-in user's profile.",
   responses: {
     200: { description: "The user", content: { "application/json": { schema: envelopeOf(UserSchema) } } },
+    ...notModifiedResponse,
   },
 });
 
@@ -32,5 +34,6 @@ export const getMyStats = apiRoute({
     "Returns the signed-in user's followers, following and total live streams, read from one counters row.",
   responses: {
     200: { description: "The counts", content: { "application/json": { schema: envelopeOf(StatsSchema) } } },
+    ...notModifiedResponse,
   },
 });

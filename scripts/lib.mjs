@@ -1,0 +1,177 @@
+// Shared helpers of the local development scripts (dev, seed, dev-user): running wrangler from
+// node_modules (so the project's Node 22 runs it), reading .dev.vars, and building SQL safely.
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const WRANGLER = join(
+  ROOT,
+  "node_modules",
+  ".bin",
+  process.platform === "win32" ? "wrangler.cmd" : "wrangler",
+);
+/** The D1 binding in wrangler.toml. */
+export const DB = "DB";
+
+/**
+ * The environment for wrangler: node_modules/.bin first on PATH, so its `#!/usr/bin/env node` finds
+ * the project's Node 22 (the node@22 devDependency) even when a script was started without npm.
+ */
+export function wranglerEnv(extra = {}) {
+  const binDir = join(ROOT, "node_modules", ".bin");
+  return { ...process.env, PATH: [binDir, process.env.PATH].filter(Boolean).join(delimiter), ...extra };
+}
+
+/** Progress messages go to stderr, so a script's stdout stays machine-readable. */
+export function info(message) {
+  process.stderr.write(`${message}\n`);
+}
+
+/**
+ * Runs a non-interactive wrangler command (stdin closed, CI=true, so a confirmation prompt takes
+ * its default instead of waiting). Its stdout is returned when `capture` is set, otherwise it is
+ * written to our stderr; its stderr is always passed through. Rejects on a non-zero exit.
+ */
+export function runWrangler(args, { capture = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(WRANGLER, args, {
+      cwd: ROOT,
+      env: wranglerEnv({ CI: "true" }),
+      stdio: ["ignore", capture ? "pipe" : 2, "inherit"],
+    });
+    let stdout = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else {
+        const error = new Error(
+          `wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`})`,
+        );
+        error.stdout = stdout;
+        reject(error);
+      }
+    });
+  });
+}
+
+export function applyLocalMigrations() {
+  return runWrangler(["d1", "migrations", "apply", DB, "--local"]);
+}
+
+/**
+ * Runs SQL statements (separated by `;`) against the local D1 and returns one array of rows per
+ * statement. Works while `wrangler dev` is running: both use the same .wrangler/state.
+ */
+export function queryLocal(sql) {
+  return executeLocal(["--command", sql]);
+}
+
+/** Runs a longer SQL script against the local D1 through a temporary file; returns as queryLocal. */
+export async function executeLocalFile(sql) {
+  const dir = mkdtempSync(join(tmpdir(), "profile-api-sql-"));
+  const file = join(dir, "script.sql");
+  writeFileSync(file, sql);
+  try {
+    return await executeLocal(["--file", file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function executeLocal(args) {
+  let stdout;
+  try {
+    stdout = await runWrangler(["d1", "execute", DB, "--local", "--json", ...args], { capture: true });
+  } catch (error) {
+    // With --json, wrangler reports a failed statement on stdout as {"error":{"text":...}}.
+    const text = parseJson(error.stdout)?.error?.text;
+    throw text ? new Error(`D1: ${text}`) : error;
+  }
+  const results = parseJson(stdout);
+  if (!Array.isArray(results)) throw new Error(`unexpected wrangler output: ${stdout}`);
+  return results.map((result) => result.results ?? []);
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text ?? "");
+  } catch {
+    return undefined;
+  }
+}
+
+const DEV_VARS = join(ROOT, ".dev.vars");
+const DEV_VARS_EXAMPLE = join(ROOT, ".dev.vars.example");
+
+/** Creates .dev.vars from .dev.vars.example when it is missing. */
+export function ensureDevVars() {
+  if (existsSync(DEV_VARS)) return;
+  copyFileSync(DEV_VARS_EXAMPLE, DEV_VARS);
+  info("Created .dev.vars from .dev.vars.example");
+}
+
+/** The KEY=value pairs of .dev.vars (dotenv syntax: comments, optional quotes, `export`). */
+export function readDevVars() {
+  ensureDevVars();
+  const vars = {};
+  for (const line of readFileSync(DEV_VARS, "utf8").split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match) continue;
+    let value = match[2];
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[1] === '"' ? quoted[2].replace(/\\n/g, "\n") : quoted[2];
+    else value = value.replace(/\s+#.*$/, "");
+    vars[match[1]] = value;
+  }
+  return vars;
+}
+
+/** Epoch milliseconds of an ISO 8601 time: the storage of every timestamp_ms column. */
+export function ms(iso) {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) throw new Error(`not a date: ${iso}`);
+  return time;
+}
+
+/**
+ * One SQL literal: strings single-quoted with quotes doubled, booleans 0/1, arrays and objects as
+ * JSON text (the json columns), null/undefined as NULL. Only finite numbers pass unquoted.
+ */
+export function sqlValue(value) {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "boolean") return value ? "1" : "0";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+    return String(value);
+  }
+  if (value instanceof Date) return String(value.getTime());
+  if (typeof value === "object") return sqlString(JSON.stringify(value));
+  return sqlString(String(value));
+}
+
+function sqlString(text) {
+  // SQLite strings have no backslash escapes: a doubled quote is the only one. NUL ends a string.
+  if (text.includes("\0")) throw new Error("NUL character in SQL value");
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** A column or table name, checked rather than quoted: the names come from our own code. */
+export function sqlName(name) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad SQL name: ${name}`);
+  return `\`${name}\``;
+}
+
+/** `INSERT OR IGNORE INTO table (...) VALUES (...);` for one row object keyed by column name. */
+export function insertOrIgnore(table, row) {
+  const columns = Object.keys(row);
+  return `INSERT OR IGNORE INTO ${sqlName(table)} (${columns.map(sqlName).join(", ")}) VALUES (${columns
+    .map((column) => sqlValue(row[column]))
+    .join(", ")});`;
+}

@@ -1,0 +1,19 @@
+import { createMiddleware } from "hono/factory";
+import { createDb } from "../db/client";
+import type { AppEnv } from "./app-env";
+
+/**
+ * Runs the request's queries in one D1 session. Reads of a GET may be served by the nearest
+ * replica ("first-unconstrained"), or by one at least as new as the client's bookmark; any
+ * other method starts at the primary, so the checks behind a write never see a lagging copy.
+ * The response carries the session's latest bookmark for the client's next request.
+ */
+export const d1Session = createMiddleware<AppEnv>(async (c, next) => {
+  const readOnly = c.req.method === "GET" || c.req.method === "HEAD";
+  const incoming = c.var.client.bookmark;
+  const session = c.env.DB.withSession(readOnly ? (incoming ?? "first-unconstrained") : "first-primary");
+  c.set("db", createDb(session));
+  await next();
+  const bookmark = session.getBookmark() ?? incoming;
+  if (bookmark) c.header("X-D1-Bookmark", bookmark);
+});

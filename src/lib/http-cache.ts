@@ -1,0 +1,38 @@
+import type { Context } from "hono";
+import type { AppEnv } from "./app-env";
+import { success } from "./envelope";
+
+const encoder = new TextEncoder();
+
+async function weakEtag(data: unknown): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(data)));
+  const hex = Array.from(new Uint8Array(digest).subarray(0, 16), (byte) =>
+    byte.toString(16).padStart(2, "0"),
+  );
+  return `W/"${hex.join("")}"`;
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || opaque(tag) === opaque(etag));
+}
+
+/**
+ * A private, revalidated JSON read: the ETag is a hash of `data` (not of the envelope, whose
+ * timestamp always changes), and a matching If-None-Match gets 304 with no body.
+ */
+export async function revalidatedJson<T>(c: Context<AppEnv>, data: T) {
+  const etag = await weakEtag(data);
+  c.header("ETag", etag);
+  c.header("Cache-Control", "private, no-cache");
+  if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+  return c.json(success(data), 200);
+}
+
+export const notModifiedResponse = {
+  304: {
+    description: "Not modified: If-None-Match matched the ETag",
+    headers: { ETag: { description: "Weak ETag of the data", schema: { type: "string" as const } } },
+  },
+};
