@@ -10,7 +10,8 @@ import { finalizeAccounts } from "./finalize";
 // invocation's subrequest limit (1,000 on the paid plan): stay far below both and let the next
 // run, 15 minutes later, carry on.
 const RUN_BUDGET_MS = 60_000;
-const OUTBOX_PAGE = 1000;
+// Each deleted key also costs a Cache API purge, so pages stay small.
+const OUTBOX_PAGE = 100;
 const MAX_OUTBOX_PAGES = 5;
 
 export type CronSummary = {

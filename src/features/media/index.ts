@@ -1,27 +1,46 @@
 import { ApiError } from "../../lib/errors";
 import { createRouter } from "../../lib/router";
 import { getProfilePhoto } from "./media.routes";
-import { PROFILE_PHOTO_PREFIX } from "./media-url";
+import { mediaCacheRequest, PROFILE_PHOTO_PREFIX } from "./media-url";
 
-const IMMUTABLE = "public, max-age=31536000, immutable";
+// Clients may keep a photo for a year: a replaced photo gets a new URL. This location's cached
+// copy lives shorter, so that an erased photo stops being served everywhere soon after deletion.
+const CLIENT_CACHE_CONTROL = "public, max-age=31536000, immutable";
+export const EDGE_CACHE_SECONDS = 600;
+
+function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  return !!ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*");
+}
 
 export const mediaRouter = createRouter().openapi(
   getProfilePhoto,
   async (c) => {
     const { userId, file } = c.req.valid("param");
-    const object = await c.env.MEDIA.get(`${PROFILE_PHOTO_PREFIX}/${userId}/${file}`, {
-      onlyIf: c.req.raw.headers,
-    });
-    if (!object) throw new ApiError(404);
-    const headers = new Headers({
-      "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
-      ETag: object.httpEtag,
-      "Cache-Control": IMMUTABLE,
-    });
-    // R2 evaluated If-None-Match: an object without a body means the client's copy is current.
-    if (!("body" in object)) return new Response(null, { status: 304, headers });
-    headers.set("Content-Length", String(object.size));
-    return new Response(object.body, { status: 200, headers });
+    const key = `${PROFILE_PHOTO_PREFIX}/${userId}/${file}`;
+    const cacheRequest = mediaCacheRequest(key);
+    let response = await caches.default.match(cacheRequest);
+    const cacheStatus = response ? "hit" : "miss";
+    if (!response) {
+      const object = await c.env.MEDIA.get(key);
+      if (!object) throw new ApiError(404);
+      response = new Response(object.body, {
+        headers: {
+          "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
+          "Content-Length": String(object.size),
+          ETag: object.httpEtag,
+          "Cache-Control": `public, max-age=${EDGE_CACHE_SECONDS}`,
+        },
+      });
+      c.executionCtx.waitUntil(caches.default.put(cacheRequest, response.clone()));
+    }
+    const headers = new Headers(response.headers);
+    headers.set("Cache-Control", CLIENT_CACHE_CONTROL);
+    headers.set("X-Media-Cache", cacheStatus);
+    if (etagMatches(c.req.header("if-none-match"), headers.get("ETag") ?? "")) {
+      headers.delete("Content-Length");
+      return new Response(null, { status: 304, headers });
+    }
+    return new Response(response.body, { status: 200, headers });
   },
   // A name that no upload could have produced is simply not there.
   (result) => {

@@ -2,10 +2,19 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { mediaOutbox } from "../../db/schema";
 import { log } from "../../lib/log";
+import { mediaCacheRequest } from "./media-url";
 
 // R2 deletes at most 1,000 keys a call; D1 binds at most 100 parameters a statement.
 const R2_DELETE_LIMIT = 1000;
 const D1_PARAMETER_LIMIT = 100;
+
+/**
+ * Drops this location's cached copies of deleted objects. (The Cache API is per location;
+ * copies elsewhere expire within EDGE_CACHE_SECONDS of the media route.)
+ */
+async function purgeCachedCopies(keys: readonly string[]): Promise<void> {
+  await Promise.all(keys.map((key) => caches.default.delete(mediaCacheRequest(key))));
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const result: T[][] = [];
@@ -42,6 +51,7 @@ export async function deleteQueuedObjects(env: Env, db: Db, keys: readonly strin
     );
     const [first, ...rest] = statements;
     if (first) await db.batch([first, ...rest]);
+    if (deleted) await purgeCachedCopies(batch);
     if (deleted) result.deleted += batch.length;
     else result.failed += batch.length;
   }

@@ -12,3 +12,11 @@ export function mediaUrl(key: string, env: Env, requestUrl: string): string {
     : `${new URL(requestUrl).origin}/media`;
   return `${base}/${key}`;
 }
+
+// Cached copies are keyed by object key on a fixed host, not by the request's URL, so code that
+// deletes an object can purge its copy without knowing which hostname served it.
+const CACHE_ORIGIN = "https://media-cache.profile-api.internal";
+
+export function mediaCacheRequest(key: string): Request {
+  return new Request(`${CACHE_ORIGIN}/${key}`);
+}

@@ -11,6 +11,8 @@ import { inspectImage, stripMetadata } from "./photo-image";
 
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 const GENERIC_CONTENT_TYPES = new Set(["", "application/octet-stream"]);
+// Names some clients still send for JPEG.
+const CONTENT_TYPE_ALIASES: Record<string, string> = { "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg" };
 
 /** Checks the upload by its bytes and returns them without location or camera metadata. */
 function cleanPhoto(bytes: Uint8Array, declaredType: string) {
@@ -21,9 +23,10 @@ function cleanPhoto(bytes: Uint8Array, declaredType: string) {
       : new ApiError(415, [{ key: "photo.unsupported" }]);
   }
   const { image } = inspection;
-  const declared = declaredType.split(";")[0]?.trim().toLowerCase() ?? "";
+  const stated = declaredType.split(";")[0]?.trim().toLowerCase() ?? "";
+  const declared = CONTENT_TYPE_ALIASES[stated] ?? stated;
   if (!GENERIC_CONTENT_TYPES.has(declared) && declared !== image.contentType) {
-    throw new ApiError(400, [{ key: "photo.typeMismatch", params: { declared, actual: image.contentType } }]);
+    throw new ApiError(400, [{ key: "photo.typeMismatch", params: { declared: stated, actual: image.contentType } }]);
   }
   return { image, bytes: stripMetadata(bytes, image.type) };
 }
