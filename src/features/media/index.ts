@@ -45,5 +45,6 @@ export const mediaRouter = createRouter().openapi(
   // A name that no upload could have produced is simply not there.
   (result) => {
     if (!result.success) throw new ApiError(404);
+    return undefined;
   },
 );
