@@ -1,10 +1,15 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig(async () => {
   // The same folder drizzle-kit writes and wrangler applies.
   const migrations = await readD1Migrations("./migrations");
   return {
+    // The same zod as the deployed bundle (wrangler.toml [alias]): without its message locales.
+    resolve: {
+      alias: [{ find: /^zod(\/v4\/locales\/tr\.js)?$/, replacement: fileURLToPath(new URL("./build/zod$1", import.meta.url)) }],
+    },
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },

@@ -123,10 +123,12 @@ export const clientHeaderParameters = {
     param: { name: "X-App-Version", in: "header", required: false },
     description: "Uygulama versiyonu (opsiyonel)",
     example: "1.4.2",
+    maxLength: 32,
   }),
   XDeviceId: clientHeadersSchema.shape["x-device-id"].openapi({
     param: { name: "X-Device-Id", in: "header", required: false },
     description: "Cihaz kimliği (opsiyonel)",
+    maxLength: 128,
   }),
   XRequestId: z
     .string()

@@ -19,12 +19,13 @@ export function failure(statusCode: ErrorStatus, errors: string[]): Envelope<fal
 }
 
 const timestamp = z.iso.datetime().openapi({ example: "2026-05-22T16:11:26.808Z" });
+const httpStatus = z.number().int().min(100).max(599).openapi({ format: "int32" });
 
 /** The success envelope around a route's data schema, for the OpenAPI document and response types. */
 export function envelopeOf<T extends z.ZodType>(data: T) {
   return z.object({
     isSuccess: z.literal(true),
-    statusCode: z.number().int().openapi({ example: 200 }),
+    statusCode: httpStatus.openapi({ example: 200 }),
     data,
     errors: z.array(z.string()).openapi({ example: [] }),
     timestamp,
@@ -34,7 +35,7 @@ export function envelopeOf<T extends z.ZodType>(data: T) {
 export const ErrorEnvelopeSchema = z
   .object({
     isSuccess: z.literal(false),
-    statusCode: z.number().int(),
+    statusCode: httpStatus,
     data: z.null(),
     errors: z.array(z.string()).min(1),
     timestamp,

@@ -12,7 +12,8 @@ async function weakEtag(data: unknown): Promise<string> {
   return `W/"${hex.join("")}"`;
 }
 
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+/** If-None-Match's weak comparison (RFC 9110 §13.1.2): `W/` is ignored on both sides. */
+export function ifNoneMatchMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
   return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || opaque(tag) === opaque(etag));
@@ -26,7 +27,7 @@ export async function revalidatedJson<T>(c: Context<AppEnv>, data: T) {
   const etag = await weakEtag(data);
   c.header("ETag", etag);
   c.header("Cache-Control", "private, no-cache");
-  if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+  if (ifNoneMatchMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304);
   return c.json(success(data), 200);
 }
 

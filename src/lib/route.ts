@@ -35,7 +35,11 @@ function errorResponse(status: ErrorStatus) {
     ...(status === 429
       ? {
           headers: {
-            "Retry-After": { description: "Seconds to wait", schema: { type: "integer" as const } },
+            "Retry-After": {
+              description: "Seconds to wait",
+              // Every limiter counts over at most 60 seconds (src/lib/rate-limit.ts).
+              schema: { type: "integer" as const, format: "int32", minimum: 1, maximum: 60, example: 60 },
+            },
           },
         }
       : {}),
@@ -55,6 +59,12 @@ function errorResponse(status: ErrorStatus) {
 }
 
 const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+
+/** `get /users/me/stats` → `getUsersMeStats`: the operationId of a route that names none. */
+function defaultOperationId(method: string, path: string): string {
+  const words = path.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  return method + words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join("");
+}
 
 type ApiRouteOptions = {
   /** No token needed. */
@@ -76,7 +86,8 @@ type ApiRouteOptions = {
 export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRouteOptions = {}): R {
   const errors: ErrorStatus[] = [
     400,
-    ...(options.public ? [] : [401 as const]),
+    // Authenticated operations: a client IP whose tokens keep being refused gets 429.
+    ...(options.public ? [] : [401 as const, 429 as const]),
     ...(options.errors ?? []),
     500,
   ];
@@ -101,6 +112,7 @@ export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRout
 
   return createRoute({
     ...route,
+    operationId: route.operationId ?? defaultOperationId(route.method, route.path),
     middleware,
     security: options.public ? [] : [{ [SECURITY_SCHEME]: [] }],
     parameters: Object.keys(clientHeaderParameters).map((name) => ({

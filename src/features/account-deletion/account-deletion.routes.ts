@@ -47,6 +47,7 @@ export const requestDeletionRoute = apiRoute(
   {
     method: "post",
     path: "/users/me/account-deletion",
+    operationId: "requestAccountDeletion",
     tags: ["Account deletion"],
     summary: "Hesap silme talebi oluştur / Request account deletion",
     description:
@@ -63,6 +64,7 @@ export const requestDeletionRoute = apiRoute(
 export const getDeletionRoute = apiRoute({
   method: "get",
   path: "/users/me/account-deletion",
+  operationId: "getAccountDeletion",
   tags: ["Account deletion"],
   summary: "Hesap silme durumu / Account deletion state",
   description:
@@ -74,6 +76,7 @@ export const cancelDeletionRoute = apiRoute(
   {
     method: "delete",
     path: "/users/me/account-deletion",
+    operationId: "cancelAccountDeletion",
     tags: ["Account deletion"],
     summary: "Cancel account deletion request",
     description:
@@ -87,6 +90,7 @@ export const finalizeNowRoute = apiRoute(
   {
     method: "post",
     path: "/users/me/account-deletion/finalize-now",
+    operationId: "finalizeAccountDeletionNow",
     tags: ["Account deletion"],
     summary: "Finalize account deletion immediately",
     description:

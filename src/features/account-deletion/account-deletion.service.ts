@@ -1,40 +1,10 @@
-import { and, eq, isNull, or, sql } from "drizzle-orm";
+import { and, eq, isNull, or } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { accountEvents, type UserRow, users } from "../../db/schema";
+import { type UserRow, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
 import { ApiError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
-
-type Transition = "deletion_requested" | "deletion_cancelled";
-
-/**
- * The audit row of a transition, written in the same batch as the transition and only when the
- * row shows it happened (its timestamp is this request's), so no audit row exists without it.
- */
-function auditWhenApplied(
-  db: Db,
-  userId: string,
-  event: Transition,
-  client: ClientContext,
-  proof: ReturnType<typeof eq>,
-  now: Date,
-) {
-  return db.insert(accountEvents).select(
-    db
-      .select({
-        id: sql<number>`NULL`.as("id"),
-        userId: users.id,
-        event: sql<Transition>`${event}`.as("event"),
-        source: sql<"user">`'user'`.as("source"),
-        platform: sql<string>`${client.platform}`.as("platform"),
-        appVersion: sql<string | null>`${client.appVersion}`.as("app_version"),
-        deviceId: sql<string | null>`${client.deviceId}`.as("device_id"),
-        createdAt: sql<number>`${now.getTime()}`.as("created_at"),
-      })
-      .from(users)
-      .where(and(eq(users.id, userId), proof)),
-  );
-}
+import { auditTransition } from "./audit";
 
 export async function requestDeletion(
   db: Db,
@@ -44,7 +14,12 @@ export async function requestDeletion(
   client: ClientContext,
 ): Promise<UserRow> {
   const now = new Date();
-  const [updated] = await db.batch([
+  const requestable = and(
+    eq(users.id, userId),
+    or(isNull(users.accountDeletionStatus), eq(users.accountDeletionStatus, "cancelled")),
+  );
+  const [, updated] = await db.batch([
+    auditTransition(db, requestable, "deletion_requested", "user", client, now),
     db
       .update(users)
       .set({
@@ -55,21 +30,8 @@ export async function requestDeletion(
         accountDeletionCancelledAt: null,
         updatedAt: now,
       })
-      .where(
-        and(
-          eq(users.id, userId),
-          or(isNull(users.accountDeletionStatus), eq(users.accountDeletionStatus, "cancelled")),
-        ),
-      )
+      .where(requestable)
       .returning(),
-    auditWhenApplied(
-      db,
-      userId,
-      "deletion_requested",
-      client,
-      eq(users.accountDeletionRequestedAt, now),
-      now,
-    ),
   ]);
   if (updated[0]) return updated[0];
   const [row] = await db
@@ -85,20 +47,14 @@ export async function requestDeletion(
 
 export async function cancelDeletion(db: Db, userId: string, client: ClientContext): Promise<UserRow> {
   const now = new Date();
-  const [updated] = await db.batch([
+  const cancellable = and(eq(users.id, userId), eq(users.accountDeletionStatus, "pending"));
+  const [, updated] = await db.batch([
+    auditTransition(db, cancellable, "deletion_cancelled", "user", client, now),
     db
       .update(users)
       .set({ accountDeletionStatus: "cancelled", accountDeletionCancelledAt: now, updatedAt: now })
-      .where(and(eq(users.id, userId), eq(users.accountDeletionStatus, "pending")))
+      .where(cancellable)
       .returning(),
-    auditWhenApplied(
-      db,
-      userId,
-      "deletion_cancelled",
-      client,
-      eq(users.accountDeletionCancelledAt, now),
-      now,
-    ),
   ]);
   if (updated[0]) return updated[0];
   throw new ApiError(409, [{ key: "deletion.notPending" }]);

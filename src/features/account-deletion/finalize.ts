@@ -1,10 +1,9 @@
 import { and, asc, eq, inArray, isNotNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { accountEvents, follows, mediaOutbox, users } from "../../db/schema";
+import { follows, mediaOutbox, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
 import { type DrainResult, deleteQueuedObjects, queuedKeys } from "../media/media-outbox";
-
-export type EventSource = "user" | "cron" | "admin";
+import { auditTransition, type EventSource } from "./audit";
 
 /**
  * What finalization leaves of a user: a tombstone with its id, timestamps, roles and consent
@@ -93,21 +92,7 @@ export async function finalizeAccounts(
     db
       .delete(follows)
       .where(or(inArray(follows.followerId, accountIds), inArray(follows.followeeId, accountIds))),
-    db.insert(accountEvents).select(
-      db
-        .select({
-          id: sql<number>`NULL`.as("id"),
-          userId: users.id,
-          event: sql<"deletion_finalized">`'deletion_finalized'`.as("event"),
-          source: sql<EventSource>`${source}`.as("source"),
-          platform: sql<string | null>`${client?.platform ?? null}`.as("platform"),
-          appVersion: sql<string | null>`${client?.appVersion ?? null}`.as("app_version"),
-          deviceId: sql<string | null>`${client?.deviceId ?? null}`.as("device_id"),
-          createdAt: sql<number>`${now.getTime()}`.as("created_at"),
-        })
-        .from(users)
-        .where(targeted),
-    ),
+    auditTransition(db, targeted, "deletion_finalized", source, client, now),
     db.update(users).set(erasedPersonalData(now)).where(targeted).returning({ id: users.id }),
   ]);
   return finalized.map((row) => row.id);

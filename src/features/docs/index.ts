@@ -6,8 +6,8 @@ import { clientHeaderParameters } from "../../lib/client-headers";
 import { SECURITY_SCHEME } from "../../lib/route";
 
 export const SERVERS = [
-  { url: "http://localhost:8787", description: "Development" },
-  { url: "https://api.example.com", description: "Production" },
+  { url: "http://localhost:8787", description: "Development", "x-internal": true },
+  { url: "https://api.example.com", description: "Production", "x-internal": false },
 ];
 
 const DOCUMENT_CONFIG = {
@@ -21,6 +21,17 @@ const DOCUMENT_CONFIG = {
       "status's generic message in the request's language (`Accept-Language`: en, tr).",
   },
   servers: SERVERS,
+  tags: [
+    { name: "Health", description: "Liveness of the service (public)" },
+    { name: "Users", description: "The signed-in user's profile and counts" },
+    { name: "Profile", description: "Profile, username and photo changes of the signed-in user" },
+    {
+      name: "Account deletion",
+      description: "Request, follow, cancel or finalize the deletion of the account",
+    },
+    { name: "Admin", description: "Administration; role `admin` only" },
+    { name: "Media", description: "Stored profile photos (public)" },
+  ],
 };
 
 /** Registers the shared components and serves the generated document and the Swagger UI page. */
@@ -29,7 +40,10 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "Paste the JWT access token without the Bearer prefix.",
+    description:
+      "Paste the JWT access token without the Bearer prefix. Tokens are verified as RFC8725 recommends: " +
+      "the algorithm is pinned by configuration, never taken from the token, `none` is refused, and `exp` " +
+      "is required.",
   });
   for (const [name, schema] of Object.entries(clientHeaderParameters)) {
     app.openAPIRegistry.registerParameter(name, schema);

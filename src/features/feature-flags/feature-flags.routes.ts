@@ -2,6 +2,7 @@ import * as z from "zod";
 import { requireRole } from "../../lib/auth";
 import { envelopeOf } from "../../lib/envelope";
 import { apiRoute } from "../../lib/route";
+import { FEATURE_FLAGS } from "./flags";
 
 export const FeatureFlagSchema = z
   .object({
@@ -18,6 +19,7 @@ export const listFlags = apiRoute(
   {
     method: "get",
     path: "/admin/feature-flags",
+    operationId: "listFeatureFlags",
     tags: ["Admin"],
     summary: "Feature flags",
     description: "Role `admin`: every known flag with its state (KV, or the flag's default).",
@@ -35,15 +37,18 @@ export const putFlag = apiRoute(
   {
     method: "put",
     path: "/admin/feature-flags/{key}",
+    operationId: "setFeatureFlag",
     tags: ["Admin"],
     summary: "Turn a feature flag on or off",
     description:
       "Role `admin`. Stored in KV; other locations see the change within about a minute. Unknown keys are 404.",
     request: {
       params: z.object({
-        key: z
-          .string()
-          .openapi({ param: { name: "key", in: "path" }, example: "account-deletion-finalize-now" }),
+        key: z.string().openapi({
+          param: { name: "key", in: "path" },
+          example: "account-deletion-finalize-now",
+          enum: Object.keys(FEATURE_FLAGS),
+        }),
       }),
       body: {
         required: true,

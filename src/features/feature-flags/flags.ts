@@ -26,14 +26,17 @@ const cache = new Map<FlagKey, { value: StoredFlag | null; expiresAt: number }>(
 async function readStored(env: Env, key: FlagKey): Promise<StoredFlag | null> {
   const cached = cache.get(key);
   if (cached && cached.expiresAt > Date.now()) return cached.value;
-  const value = await env.FLAGS.get<StoredFlag>(`${KV_PREFIX}${key}`, "json").catch((error: unknown) => {
-    // A flag that cannot be read is off (its default): a KV outage never enables a feature.
-    log("warn", "feature flag read failed; using its default", {
-      flag: key,
-      error: error instanceof Error ? error.message : String(error),
+  // Started inside then() so that a binding failing synchronously is handled like a rejection.
+  const value = await Promise.resolve()
+    .then(() => env.FLAGS.get<StoredFlag>(`${KV_PREFIX}${key}`, "json"))
+    .catch((error: unknown) => {
+      // A flag that cannot be read is off (its default): a KV outage never enables a feature.
+      log("warn", "feature flag read failed; using its default", {
+        flag: key,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
     });
-    return undefined;
-  });
   if (value === undefined) return null;
   cache.set(key, { value, expiresAt: Date.now() + CACHE_TTL_MS });
   return value;

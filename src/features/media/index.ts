@@ -1,4 +1,5 @@
 import { ApiError } from "../../lib/errors";
+import { ifNoneMatchMatches } from "../../lib/http-cache";
 import { createRouter } from "../../lib/router";
 import { getProfilePhoto } from "./media.routes";
 import { mediaCacheRequest, PROFILE_PHOTO_PREFIX } from "./media-url";
@@ -8,8 +9,13 @@ import { mediaCacheRequest, PROFILE_PHOTO_PREFIX } from "./media-url";
 const CLIENT_CACHE_CONTROL = "public, max-age=31536000, immutable";
 export const EDGE_CACHE_SECONDS = 600;
 
-function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
-  return !!ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*");
+/**
+ * Stores this location's copy, then checks the object still exists: a read that overlapped the
+ * object's deletion would otherwise put back a copy after the deletion purged it.
+ */
+async function cacheUnlessDeleted(env: Env, key: string, cacheRequest: Request, response: Response) {
+  await caches.default.put(cacheRequest, response);
+  if (!(await env.MEDIA.head(key))) await caches.default.delete(cacheRequest);
 }
 
 export const mediaRouter = createRouter().openapi(
@@ -31,12 +37,12 @@ export const mediaRouter = createRouter().openapi(
           "Cache-Control": `public, max-age=${EDGE_CACHE_SECONDS}`,
         },
       });
-      c.executionCtx.waitUntil(caches.default.put(cacheRequest, response.clone()));
+      c.executionCtx.waitUntil(cacheUnlessDeleted(c.env, key, cacheRequest, response.clone()));
     }
     const headers = new Headers(response.headers);
     headers.set("Cache-Control", CLIENT_CACHE_CONTROL);
     headers.set("X-Media-Cache", cacheStatus);
-    if (etagMatches(c.req.header("if-none-match"), headers.get("ETag") ?? "")) {
+    if (ifNoneMatchMatches(c.req.header("if-none-match"), headers.get("ETag") ?? "")) {
       headers.delete("Content-Length");
       return new Response(null, { status: 304, headers });
     }

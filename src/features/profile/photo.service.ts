@@ -12,7 +12,10 @@ import { inspectImage, stripMetadata } from "./photo-image";
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 const GENERIC_CONTENT_TYPES = new Set(["", "application/octet-stream"]);
 // Names some clients still send for JPEG.
-const CONTENT_TYPE_ALIASES: Record<string, string> = { "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg" };
+const CONTENT_TYPE_ALIASES: Record<string, string> = {
+  "image/jpg": "image/jpeg",
+  "image/pjpeg": "image/jpeg",
+};
 
 /** Checks the upload by its bytes and returns them without location or camera metadata. */
 function cleanPhoto(bytes: Uint8Array, declaredType: string) {
@@ -26,7 +29,9 @@ function cleanPhoto(bytes: Uint8Array, declaredType: string) {
   const stated = declaredType.split(";")[0]?.trim().toLowerCase() ?? "";
   const declared = CONTENT_TYPE_ALIASES[stated] ?? stated;
   if (!GENERIC_CONTENT_TYPES.has(declared) && declared !== image.contentType) {
-    throw new ApiError(400, [{ key: "photo.typeMismatch", params: { declared: stated, actual: image.contentType } }]);
+    throw new ApiError(400, [
+      { key: "photo.typeMismatch", params: { declared: stated, actual: image.contentType } },
+    ]);
   }
   return { image, bytes: stripMetadata(bytes, image.type) };
 }
@@ -74,12 +79,17 @@ export async function replacePhoto(env: Env, db: Db, userId: string, file: File)
   const key = profilePhotoKey(userId, photoId, image.extension);
   await env.MEDIA.put(key, bytes, { httpMetadata: { contentType: image.contentType } });
 
+  // The new object is referenced by no row: delete it, or queue it for the cron if R2 refuses.
   const discardNewObject = () =>
-    env.MEDIA.delete(key).catch((error: unknown) => {
-      log("error", "could not delete an unreferenced photo", {
+    env.MEDIA.delete(key).catch(async (error: unknown) => {
+      log("warn", "could not delete an unreferenced photo; queued", {
         key,
         error: error instanceof Error ? error.message : String(error),
       });
+      await db
+        .insert(mediaOutbox)
+        .values({ key, userId, enqueuedAt: new Date(), attempts: 1 })
+        .onConflictDoNothing();
     });
   const updated = await swapPhoto(db, userId, photoId, key).catch(async (error: unknown) => {
     await discardNewObject();

@@ -16,6 +16,7 @@ export const putProfile = apiRoute(
   {
     method: "put",
     path: "/users/profile",
+    operationId: "updateProfile",
     tags: ["Profile"],
     summary: "Profil güncelle (tam) / Replace the profile",
     description:
@@ -32,6 +33,7 @@ export const patchUsername = apiRoute(
   {
     method: "patch",
     path: "/users/profile/username",
+    operationId: "changeUsername",
     tags: ["Profile"],
     summary: "Kullanıcı adı değiştir / Change the username",
     description:
@@ -50,6 +52,7 @@ const PhotoUploadSchema = z
       type: "string",
       format: "binary",
       description: "Profil fotoğrafı (JPEG, PNG or WebP, at most 5 MiB)",
+      maxLength: MAX_PHOTO_BYTES,
     }),
   })
   .openapi("PhotoUpload");
@@ -58,6 +61,7 @@ export const patchPhoto = apiRoute(
   {
     method: "patch",
     path: "/users/profile/photo",
+    operationId: "uploadProfilePhoto",
     tags: ["Profile"],
     summary: "Profil fotoğrafı güncelle / Replace the profile photo",
     description:

@@ -5,8 +5,8 @@ import { RESERVED_USERNAMES } from "./reserved-usernames";
 
 // C0/C1 controls and the bidirectional overrides/isolates that can disguise text.
 const UNSAFE_CHARACTERS = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-// A bio may span lines; nothing else may.
-const UNSAFE_IN_MULTILINE = /(?!\n)[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+// A bio may span lines and hold tabs; nothing else may.
+const UNSAFE_IN_MULTILINE = /(?![\n\r\t])[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 const safeText = (min: number, max: number) =>
   z
@@ -16,7 +16,9 @@ const safeText = (min: number, max: number) =>
     .max(max)
     .refine((value) => !UNSAFE_CHARACTERS.test(value), { error: "text.controlCharacters" });
 
-/** An optional text field: absent, null or blank all clear it. */
+// In every optional field, absent, null and blank ("") all mean "clear it".
+
+/** An optional text field; Windows line ends are stored as \n. */
 const optionalText = (max: number, unsafe = UNSAFE_CHARACTERS) =>
   z
     .string()
@@ -24,16 +26,16 @@ const optionalText = (max: number, unsafe = UNSAFE_CHARACTERS) =>
     .max(max)
     .refine((value) => !unsafe.test(value), { error: "text.controlCharacters" })
     .nullish()
-    .transform((value) => value || null);
+    .transform((value) => value?.replace(/\r\n?/g, "\n") || null);
 
 const handle = (max: number, error: "profile.handle" | "profile.facebook") =>
   z
     .string()
     .trim()
     .transform((value) => value.replace(/^@/, ""))
-    .pipe(z.string().regex(new RegExp(`^[A-Za-z0-9._]{1,${max}}$`), { error }))
+    .pipe(z.string().regex(new RegExp(`^[A-Za-z0-9._]{0,${max}}$`), { error }))
     .nullish()
-    .transform((value) => value ?? null);
+    .transform((value) => value || null);
 
 function ageOn(birthDate: Date, today: Date): number {
   const years = today.getUTCFullYear() - birthDate.getUTCFullYear();
@@ -87,20 +89,19 @@ export const ProfileUpdateSchema = z
     countryCode: z
       .string()
       .trim()
-      .regex(/^\d{1,3}$/, { error: "profile.countryCode" })
+      .regex(/^(\d{1,3})?$/, { error: "profile.countryCode" })
       .nullish()
-      .transform((value) => value ?? null),
+      .transform((value) => value || null),
     phoneNumber: z
       .string()
       .trim()
-      .regex(/^\d{4,14}$/, { error: "profile.phoneNumber" })
+      .regex(/^(\d{4,14})?$/, { error: "profile.phoneNumber" })
       .nullish()
-      .transform((value) => value ?? null),
+      .transform((value) => value || null),
     email: z
-      .email()
-      .max(254)
+      .union([z.literal(""), z.email().max(254)])
       .nullish()
-      .transform((value) => value ?? null),
+      .transform((value) => value || null),
     instagram: handle(30, "profile.handle"),
     tiktok: handle(30, "profile.handle"),
     x: handle(30, "profile.handle"),

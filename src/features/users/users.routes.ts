@@ -4,17 +4,21 @@ import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
 import { UserSchema } from "./user.schema";
 
+const count = (example: number) =>
+  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ format: "int64", example });
+
 export const StatsSchema = z
   .object({
-    followersCount: z.number().int().nonnegative().openapi({ example: 3 }),
-    followingCount: z.number().int().nonnegative().openapi({ example: 2 }),
-    liveStreamsCount: z.number().int().nonnegative().openapi({ example: 4 }),
+    followersCount: count(3),
+    followingCount: count(2),
+    liveStreamsCount: count(4),
   })
   .openapi("UserStats");
 
 export const getMe = apiRoute({
   method: "get",
   path: "/users/me",
+  operationId: "getMe",
   tags: ["Users"],
   summary: "Kendi profilini getir / Get own profile",
   description: "Giriş yapmış kullanıcının profilini döndürür. Returns the signed-in user's profile.",
@@ -27,6 +31,7 @@ export const getMe = apiRoute({
 export const getMyStats = apiRoute({
   method: "get",
   path: "/users/me/stats",
+  operationId: "getMyStats",
   tags: ["Users"],
   summary: "Kendi istatistiklerini getir / Get own stats",
   description:

@@ -1,0 +1,1 @@
+export { default } from "../../../../node_modules/zod/v4/locales/tr.js";

@@ -1,0 +1,335 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { accountEvents, users } from "../src/db/schema";
+import { clearFlagCache } from "../src/features/feature-flags/flags";
+import worker from "../src/index";
+import { newObjectId } from "../src/lib/ids";
+import { call, createUser, db, tokenFor } from "./helpers";
+
+// Shared by the account-deletion, account-lock, feature-flags, finalize and deletion-cron tests.
+
+export const DELETION = "/api/v1/users/me/account-deletion";
+export const FINALIZE_NOW = `${DELETION}/finalize-now`;
+export const FLAG = "account-deletion-finalize-now";
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+export type Envelope<T = unknown> = {
+  isSuccess: boolean;
+  statusCode: number;
+  data: T;
+  errors: string[];
+  timestamp: string;
+};
+
+export type DeletionState = {
+  userId: string;
+  status: "pending" | "cancelled" | "finalized" | null;
+  requestedAt: string | null;
+  scheduledFor: string | null;
+  cancelledAt: string | null;
+  canCancel: boolean;
+};
+
+/** Calls the Worker's own fetch with `overrides` on top of the test env (a wrapped binding, a setting). */
+export async function callWith<T = unknown>(
+  path: string,
+  overrides: Partial<Env>,
+  init: RequestInit & { token?: string; json?: unknown } = {},
+) {
+  const { token, json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  if (json !== undefined) headers.set("content-type", "application/json");
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request(`http://localhost${path}`, {
+      ...rest,
+      headers,
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    }),
+    { ...env, ...overrides },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  const body = (await response.json()) as Envelope<T>;
+  return { response, status: response.status, body };
+}
+
+/** Creates an admin (roles from the database row) and sets the finalize-now flag through the API. */
+export async function setFinalizeNowFlag(enabled: boolean) {
+  const admin = await createUser({ roles: ["user", "admin"] });
+  const { status, body } = await call<{ key: string; enabled: boolean }>(
+    `/api/v1/admin/feature-flags/${FLAG}`,
+    {
+      method: "PUT",
+      token: await tokenFor(admin.id),
+      json: { enabled },
+    },
+  );
+  if (status !== 200 || body.data.enabled !== enabled) {
+    throw new Error(`could not set ${FLAG}: ${status} ${JSON.stringify(body)}`);
+  }
+  clearFlagCache();
+}
+
+/** The user row exactly as stored (snake_case columns, raw values), or null. */
+export async function rawUser(id: string): Promise<Record<string, unknown> | null> {
+  return env.DB.prepare("SELECT * FROM users WHERE id = ?").bind(id).first<Record<string, unknown>>();
+}
+
+/** A user's audit rows as stored, oldest first. */
+export async function rawAuditRows(userId: string): Promise<Record<string, unknown>[]> {
+  const { results } = await env.DB.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id")
+    .bind(userId)
+    .all<Record<string, unknown>>();
+  return results;
+}
+
+export async function auditEvents(userId: string) {
+  return db
+    .select({ event: accountEvents.event, source: accountEvents.source })
+    .from(accountEvents)
+    .where(eq(accountEvents.userId, userId))
+    .orderBy(accountEvents.id);
+}
+
+/**
+ * Columns a finalized row may keep: ids, timestamps, roles, consent records and the deletion's own
+ * state. Every other column must be erased (null, [] or the neutral availability), so a personal
+ * column added later fails the finalize tests until finalization erases it too.
+ */
+export const KEPT_COLUMNS = new Set([
+  "id",
+  "created_at",
+  "updated_at",
+  "roles",
+  "is_registration_complete",
+  "privacy_policy_accepted",
+  "privacy_policy_version",
+  "terms_of_use_accepted",
+  "terms_of_use_version",
+  "consent_form_accepted",
+  "consent_form_version",
+  "account_deletion_status",
+  "account_deletion_requested_at",
+  "account_deletion_scheduled_for",
+  "account_deletion_cancelled_at",
+  "account_deletion_finalized_at",
+  "deleted_at",
+]);
+
+/** Whether a stored value counts as erased. */
+export function isErased(column: string, value: unknown): boolean {
+  if (column === "interests") return value === "[]";
+  if (column === "availability_status") return value === "offline";
+  return value === null;
+}
+
+/** Personal data for every personal column; unique per call. */
+export function personalData(tag = newObjectId().slice(-8)) {
+  return {
+    username: `person_${tag}`,
+    usernameChangedAt: new Date(Date.now() - 40 * DAY_MS),
+    name: `Name${tag}`,
+    surname: `Surname${tag}`,
+    email: `person.${tag}@example.com`,
+    availabilityStatus: "busy" as const,
+    countryCode: "90",
+    phoneNumber: `555${tag.replace(/\D/g, "").padEnd(7, "1").slice(0, 7)}`,
+    gender: "female" as const,
+    birthDate: new Date("1995-06-15T00:00:00.000Z"),
+    interests: [`music${tag}`, "travel"],
+    expertise: `designer ${tag}`,
+    bio: `bio of ${tag}`,
+    instagram: `insta_${tag}`,
+    tiktok: `tiktok_${tag}`,
+    x: `x_${tag}`,
+    snapchat: `snap_${tag}`,
+    facebook: `facebook.${tag}`,
+    lastLogin: new Date(Date.now() - DAY_MS),
+    accountDeletionReason: `reason ${tag}`,
+  };
+}
+
+type NewUser = typeof users.$inferInsert;
+
+/** Inserts many users with Drizzle, in chunks that stay under D1's 100 bound parameters a statement. */
+export async function insertUsers(rows: NewUser[]): Promise<void> {
+  const first = rows[0];
+  if (!first) return;
+  const perRow = db.insert(users).values([first]).toSQL().params.length;
+  const size = Math.max(1, Math.floor(100 / perRow));
+  const statements = [];
+  for (let start = 0; start < rows.length; start += size) {
+    statements.push(db.insert(users).values(rows.slice(start, start + size)));
+  }
+  const [head, ...rest] = statements;
+  if (head) await db.batch([head, ...rest]);
+}
+
+/** A complete user row for `insertUsers` (no triggers are skipped: counters rows are created). */
+export function userRow(overrides: Partial<NewUser> = {}): NewUser {
+  const id = overrides.id ?? newObjectId();
+  const now = new Date();
+  return {
+    id,
+    username: `bulk_${id}`,
+    name: "Bulk",
+    surname: "User",
+    email: `bulk.${id}@example.com`,
+    isRegistrationComplete: true,
+    privacyPolicyAccepted: true,
+    termsOfUseAccepted: true,
+    consentFormAccepted: true,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+// ---- Wrapped bindings -------------------------------------------------------------------
+
+const EXECUTING = new Set<PropertyKey>(["all", "run", "raw", "first"]);
+
+export type D1Counts = { batches: number; statements: number; readonly total: number };
+
+type BatchHook = (
+  call: number,
+  statements: D1PreparedStatement[],
+  d1: D1Database,
+) => D1PreparedStatement[] | Promise<D1PreparedStatement[]>;
+
+/**
+ * env.DB behind a Proxy that counts D1 calls: each `batch()` is one call, and so is each prepared
+ * statement executed on its own (`all`, `run`, `raw`, `first`). `onBatch` may change a batch's
+ * statements (to make it fail part way) before D1 runs it.
+ */
+export function countingD1(d1: D1Database = env.DB, onBatch?: BatchHook) {
+  const counts = {
+    batches: 0,
+    statements: 0,
+    get total() {
+      return this.batches + this.statements;
+    },
+  };
+  const unwrap = new WeakMap<object, D1PreparedStatement>();
+  const wrapStatement = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target, property) {
+        if (property === "bind") {
+          return (...values: unknown[]) => wrapStatement(target.bind(...values));
+        }
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        if (EXECUTING.has(property)) {
+          return (...args: unknown[]) => {
+            counts.statements += 1;
+            return value.apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+    unwrap.set(proxy, statement);
+    return proxy;
+  };
+  const proxy = new Proxy(d1, {
+    get(target, property) {
+      if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query));
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          counts.batches += 1;
+          const real = statements.map((statement) => unwrap.get(statement) ?? statement);
+          const sent = onBatch ? await onBatch(counts.batches, real, target) : real;
+          return target.batch(sent);
+        };
+      }
+      if (property === "exec") {
+        return (query: string) => {
+          counts.statements += 1;
+          return target.exec(query);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { d1: proxy, counts };
+}
+
+/**
+ * A binding whose listed methods fail (as an outage would): a rejected promise, or with "throws" a
+ * synchronous throw; the rest pass through.
+ */
+export function failing<T extends object>(
+  binding: T,
+  methods: (keyof T)[],
+  how: "rejects" | "throws" = "rejects",
+  message = "simulated outage",
+) {
+  const calls = { count: 0 };
+  const wrapped = new Proxy(binding, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (methods.includes(property as keyof T)) {
+        return () => {
+          calls.count += 1;
+          if (how === "throws") throw new Error(message);
+          return Promise.reject(new Error(message));
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { binding: wrapped, calls };
+}
+
+// ---- Dates in human messages ------------------------------------------------------------
+
+const MONTHS = {
+  en: [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+  ],
+  tr: [
+    "Ocak",
+    "Şubat",
+    "Mart",
+    "Nisan",
+    "Mayıs",
+    "Haziran",
+    "Temmuz",
+    "Ağustos",
+    "Eylül",
+    "Ekim",
+    "Kasım",
+    "Aralık",
+  ],
+} as const;
+
+/**
+ * The parts a human message must show for `date` at `timezone` (e.g. "UTC+03:00"): day, month
+ * name, year and HH:MM at that offset, and the offset itself. Written independently of src/.
+ */
+export function dateParts(date: Date, timezone: string, language: "en" | "tr") {
+  const match = /^UTC([+-])(\d{2}):(\d{2})$/.exec(timezone);
+  const minutes = match ? (Number(match[2]) * 60 + Number(match[3])) * (match[1] === "-" ? -1 : 1) : 0;
+  const shifted = new Date(date.getTime() + minutes * 60_000);
+  const hhmm = `${String(shifted.getUTCHours()).padStart(2, "0")}:${String(shifted.getUTCMinutes()).padStart(2, "0")}`;
+  return {
+    dayMonthYear: `${shifted.getUTCDate()} ${MONTHS[language][shifted.getUTCMonth()]} ${shifted.getUTCFullYear()}`,
+    time: hhmm,
+    zone: `(${timezone})`,
+  };
+}
