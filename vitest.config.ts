@@ -1,5 +1,5 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig(async () => {
@@ -8,7 +8,12 @@ export default defineConfig(async () => {
   return {
     // The same zod as the deployed bundle (wrangler.toml [alias]): without its message locales.
     resolve: {
-      alias: [{ find: /^zod(\/v4\/locales\/tr\.js)?$/, replacement: fileURLToPath(new URL("./build/zod$1", import.meta.url)) }],
+      alias: [
+        {
+          find: /^zod(\/v4\/locales\/tr\.js)?$/,
+          replacement: fileURLToPath(new URL("./build/zod$1", import.meta.url)),
+        },
+      ],
     },
     plugins: [
       cloudflareTest({

@@ -2,21 +2,47 @@
 // all 60-odd message locales, which the bundler cannot drop once `z` is used as a value. The
 // service uses only en (zod's default) and tr (imported directly). Keep in step with zod's file
 // when upgrading zod; the tests and the bundle-size figure in BENCHMARKS.md will tell.
-export * as core from "./core.js";
-export * from "../../node_modules/zod/v4/classic/schemas.js";
+
 export * from "../../node_modules/zod/v4/classic/checks.js";
-export * from "../../node_modules/zod/v4/classic/errors.js";
-export * from "../../node_modules/zod/v4/classic/parse.js";
+export * as coerce from "../../node_modules/zod/v4/classic/coerce.js";
 export * from "../../node_modules/zod/v4/classic/compat.js";
+export { deepPartial } from "../../node_modules/zod/v4/classic/deep-partial.js";
+export * from "../../node_modules/zod/v4/classic/errors.js";
+export { fromJSONSchema } from "../../node_modules/zod/v4/classic/from-json-schema.js";
+export { input, output } from "../../node_modules/zod/v4/classic/in-out.js";
+export * as iso from "../../node_modules/zod/v4/classic/iso.js";
 export {
-  globalRegistry, registry, config, memoizer, $output, $input, $brand, clone, regexes, treeifyError,
-  prettifyError, formatError, flattenError, TimePrecision, util, NEVER, INVALID, toZod, compile,
-  withParser, ZodCompileAsyncError, ZodCompileUnsupportedError, getDiscriminatedOption,
+  ZodISODate,
+  ZodISODateTime,
+  ZodISODuration,
+  ZodISOTime,
+} from "../../node_modules/zod/v4/classic/iso.js";
+export * from "../../node_modules/zod/v4/classic/parse.js";
+export * from "../../node_modules/zod/v4/classic/schemas.js";
+export {
+  $brand,
+  $input,
+  $output,
+  clone,
+  compile,
+  config,
+  flattenError,
+  formatError,
+  getDiscriminatedOption,
+  globalRegistry,
+  INVALID,
+  memoizer,
+  NEVER,
+  prettifyError,
+  regexes,
+  registry,
+  TimePrecision,
+  toZod,
+  treeifyError,
+  util,
+  withParser,
+  ZodCompileAsyncError,
+  ZodCompileUnsupportedError,
 } from "../../node_modules/zod/v4/core/index.js";
 export { toJSONSchema } from "../../node_modules/zod/v4/core/json-schema-processors.js";
-export { fromJSONSchema } from "../../node_modules/zod/v4/classic/from-json-schema.js";
-export { deepPartial } from "../../node_modules/zod/v4/classic/deep-partial.js";
-export { input, output } from "../../node_modules/zod/v4/classic/in-out.js";
-export { ZodISODateTime, ZodISODate, ZodISOTime, ZodISODuration } from "../../node_modules/zod/v4/classic/iso.js";
-export * as iso from "../../node_modules/zod/v4/classic/iso.js";
-export * as coerce from "../../node_modules/zod/v4/classic/coerce.js";
+export * as core from "./core.js";
