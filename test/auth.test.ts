@@ -127,7 +127,8 @@ describe("the Authorization header", () => {
   it("a bare token without a scheme is refused", async () => expectRefused(await tokenFor(userId)));
 
   // RFC 9110: the scheme name is case-insensitive.
-  it("lowercase `bearer` is accepted", async () => expectAccepted(`bearer ${await tokenFor(userId)}`, userId));
+  it("lowercase `bearer` is accepted", async () =>
+    expectAccepted(`bearer ${await tokenFor(userId)}`, userId));
 
   it("two spaces after Bearer are refused", async () => expectRefused(`Bearer  ${await tokenFor(userId)}`));
 

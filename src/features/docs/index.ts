@@ -56,6 +56,8 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     document ??= app.getOpenAPI31Document(DOCUMENT_CONFIG);
     return c.json(document);
   });
+  // Browsers ask for it on every page; "no icon" rather than a 404 in their console.
+  docs.get("/favicon.ico", (c) => c.body(null, 204, { "Cache-Control": "public, max-age=86400" }));
   // The page's assets are Static Assets of this Worker (public/docs-assets), so no CDN and no
   // inline script: the page works offline and under `script-src 'self'`.
   docs.get(
