@@ -26,6 +26,24 @@ const claimsSchema = z.object({
 });
 export type TokenClaims = z.infer<typeof claimsSchema>;
 
+// Importing the HMAC key is a WebCrypto call per request otherwise; the secret changes only with
+// a deployment, so one import per isolate.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
 const jwksCache = new Map<string, { keys: HonoJsonWebKey[]; expiresAt: number }>();
 
 async function jwksKeys(url: string): Promise<HonoJsonWebKey[]> {
@@ -76,7 +94,7 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
         allowedAlgorithms: [algorithm as AsymmetricAlgorithm],
         verification: options,
       })
-    : verify(token, env.JWT_SECRET, options)
+    : verify(token, await hmacKey(env.JWT_SECRET), options)
   ).catch((error: unknown) => {
     throw new ApiError(401, [], { cause: error });
   });
