@@ -60,12 +60,15 @@ writeFileSync(icc, iccProfile("fixture-icc-profile"));
 
 // The metadata a phone might leave in a photo: GPS in EXIF (GPSMapDatum is a findable string),
 // GPS and a "secret" description in XMP, and the ICC profile that must survive stripping.
-const metadata = [
+const gps = [
   "-GPSLatitude=48.858370",
   "-GPSLatitudeRef=N",
   "-GPSLongitude=2.294481",
   "-GPSLongitudeRef=E",
   "-GPSMapDatum=fixture-gps-datum",
+];
+const metadata = [
+  ...gps,
   "-XMP-dc:Description=fixture-secret-location",
   "-XMP-exif:GPSLatitude=48.858370 N",
   `-ICC_Profile<=${icc}`,
@@ -78,6 +81,19 @@ run("convert", ...gradient("64x48"), "-strip", ...noDates, source);
 // JPEG: APP0 JFIF, APP1 EXIF, APP1 XMP, APP2 ICC_PROFILE and a COM comment.
 run("convert", source, "-quality", "80", `${out}photo-gps.jpg`);
 exiftool(`${out}photo-gps.jpg`, "-Comment=fixture-jpeg-comment");
+
+// JPEG as a phone stores a portrait photo: pixels sideways and EXIF Orientation 6 ("Rotate 90 CW"),
+// next to GPS and camera tags. Stripping must keep the Orientation and nothing else of the EXIF.
+run("convert", source, "-quality", "80", `${out}photo-rotated-gps.jpg`);
+run(
+  "exiftool",
+  "-q",
+  "-overwrite_original",
+  "-Orientation#=6",
+  "-Make=fixture-camera-make",
+  ...gps,
+  `${out}photo-rotated-gps.jpg`,
+);
 
 // PNG: iCCP and pHYs (kept), eXIf, iTXt XMP, tEXt, zTXt and tIME (removed).
 run("convert", source, "-units", "PixelsPerInch", "-density", "72", ...noDates, `${out}photo-gps.png`);

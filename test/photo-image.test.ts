@@ -16,6 +16,7 @@ import {
   pixelFloodPng,
   polyglotJpeg,
   progressiveJpeg,
+  rotatedGpsJpeg,
   svg,
   tooSmallPng,
 } from "./fixtures";
@@ -211,6 +212,7 @@ describe("inspectImage and stripMetadata on damaged files", () => {
   it.each([
     ["JPEG", gpsJpeg],
     ["progressive JPEG", progressiveJpeg],
+    ["JPEG with EXIF Orientation", rotatedGpsJpeg],
     ["PNG", gpsPng],
     ["WebP", gpsWebp],
     ["lossy WebP", lossyWebp],
@@ -316,6 +318,7 @@ describe("stripMetadata", () => {
 
   it.each([
     ["jpeg", gpsJpeg],
+    ["jpeg", rotatedGpsJpeg],
     ["png", gpsPng],
     ["webp", gpsWebp],
   ] as const)("is idempotent on the %s fixture", (type, bytes) => {
@@ -333,5 +336,187 @@ describe("stripMetadata", () => {
     ["PNG chunks behind a broken signature", "png", patched(gpsPng, (v) => v.setUint8(1, 0))],
   ] as const)("throws on %s", (_, type, bytes) => {
     expect(() => stripMetadata(bytes, type)).toThrow();
+  });
+});
+
+describe("stripMetadata and the JPEG EXIF Orientation", () => {
+  const ORIENTATION = 0x0112;
+  const [ASCII, SHORT, LONG] = [2, 3, 4];
+  type IfdEntry = { tag: number; type: number; count: number; value: number };
+  const orientation = (value: number): IfdEntry => ({ tag: ORIENTATION, type: SHORT, count: 1, value });
+
+  /** A TIFF structure (what follows "Exif\0\0") whose IFD0 holds `entries`, in either byte order. */
+  function tiff(order: "II" | "MM", entries: IfdEntry[]): Uint8Array {
+    const little = order === "II";
+    return patched(join(order, new Uint8Array(6 + 2 + entries.length * 12 + 4)), (v) => {
+      v.setUint16(2, 42, little);
+      v.setUint32(4, 8, little);
+      v.setUint16(8, entries.length, little);
+      entries.forEach(({ tag, type, count, value }, i) => {
+        const at = 10 + i * 12;
+        v.setUint16(at, tag, little);
+        v.setUint16(at + 2, type, little);
+        v.setUint32(at + 4, count, little);
+        if (type === SHORT) v.setUint16(at + 8, value, little);
+        else v.setUint32(at + 8, value, little);
+      }); // the next-IFD offset stays 0
+    });
+  }
+
+  /** IFD0 as a phone writes it: camera, Orientation, and a pointer to GPS (never followed by the code). */
+  const phone = (...entry: IfdEntry[]): IfdEntry[] => [
+    { tag: 0x010f, type: ASCII, count: 4, value: 0x50686f00 }, // Make "Pho\0", inline
+    ...entry,
+    { tag: 0x8825, type: LONG, count: 1, value: 0x1234 }, // GPS IFD offset
+  ];
+
+  const app1 = (payload: Uint8Array) =>
+    join(
+      patched(Uint8Array.of(0xff, 0xe1, 0, 0), (v) => v.setUint16(2, payload.length + 2)),
+      payload,
+    );
+  const exifApp1 = (tiff: Uint8Array) => app1(join("Exif\0\0", tiff));
+
+  /** Where the fixtures' JFIF APP0 ends, i.e. after SOI (2 bytes), APP0 marker and length (4) and its payload. */
+  const afterApp0 = (jpeg: Uint8Array) => 4 + view(jpeg).getUint16(4);
+  /** The clean progressive JPEG with `segments` right after its APP0, where EXIF conventionally sits. */
+  const clean = afterApp0(progressiveJpeg);
+  const withSegments = (...segments: Uint8Array[]) =>
+    join(progressiveJpeg.subarray(0, clean), ...segments, progressiveJpeg.subarray(clean));
+
+  /** Every APP1 EXIF segment before the first scan: where it starts, its TIFF length, IFD0 and next-IFD offset. */
+  function exifSegments(jpeg: Uint8Array) {
+    const found = [];
+    for (let at = 2; jpeg[at + 1] !== 0xda; at += 2 + view(jpeg).getUint16(at + 2)) {
+      if (jpeg[at + 1] !== 0xe1 || indexOf(jpeg, "Exif\0\0", at) !== at + 4) continue;
+      const bytes = jpeg.subarray(at + 10, at + 2 + view(jpeg).getUint16(at + 2));
+      const [v, little] = [view(bytes), bytes[0] === 0x49]; // "II"
+      const ifd0 = v.getUint32(4, little);
+      const entries = Array.from({ length: v.getUint16(ifd0, little) }, (_, i): IfdEntry => {
+        const entry = ifd0 + 2 + i * 12;
+        const type = v.getUint16(entry + 2, little);
+        const value = type === SHORT ? v.getUint16(entry + 8, little) : v.getUint32(entry + 8, little);
+        return { tag: v.getUint16(entry, little), type, count: v.getUint32(entry + 4, little), value };
+      });
+      const next = v.getUint32(ifd0 + 2 + entries.length * 12, little);
+      found.push({ at, length: bytes.length, entries, next });
+    }
+    return found;
+  }
+  /** The segment stripping writes: TIFF header (8 bytes), entry count (2), one entry (12), next offset (4). */
+  const minimalExif = (at: number, value: number) => ({
+    at,
+    length: 26,
+    entries: [orientation(value)],
+    next: 0,
+  });
+
+  it("keeps only the Orientation of the rotated fixture's EXIF, right after APP0", () => {
+    const [exif] = exifSegments(rotatedGpsJpeg);
+    expect(exif?.entries).toContainEqual(orientation(6));
+    expect(exif?.entries.map((entry) => entry.tag)).toContain(0x8825); // GPS IFD
+    for (const secret of ["fixture-gps-datum", "fixture-camera-make"]) {
+      expect(contains(rotatedGpsJpeg, secret), secret).toBe(true);
+    }
+
+    const stripped = stripMetadata(rotatedGpsJpeg, "jpeg");
+    expect(exifSegments(stripped)).toEqual([minimalExif(afterApp0(rotatedGpsJpeg), 6)]);
+    expect(indexOf(stripped, Uint8Array.of(0xff, 0xe1), afterApp0(stripped) + 1)).toBe(-1);
+    for (const secret of ["fixture-gps-datum", "fixture-camera-make"]) {
+      expect(contains(stripped, secret), secret).toBe(false);
+    }
+    expect(
+      contains(stripped, rotatedGpsJpeg.subarray(indexOf(rotatedGpsJpeg, Uint8Array.of(0xff, 0xda)))),
+    ).toBe(true);
+    expect(inspectImage(stripped)).toEqual(image("jpeg", 64, 48));
+    expect(inspectImage(stripped)).toEqual(inspectImage(rotatedGpsJpeg));
+  });
+
+  it.each([
+    ["MM", 6],
+    ["II", 6],
+    ["MM", 8],
+    ["II", 8],
+    ["II", 2],
+  ] as const)("keeps Orientation from %s (big/little-endian) EXIF with value %i", (order, value) => {
+    const bytes = withSegments(exifApp1(tiff(order, phone(orientation(value)))));
+    const stripped = stripMetadata(bytes, "jpeg");
+    expect(exifSegments(stripped)).toEqual([minimalExif(clean, value)]);
+    // Byte for byte: the clean image with a big-endian EXIF holding the Orientation alone.
+    expect(stripped).toEqual(withSegments(exifApp1(tiff("MM", [orientation(value)]))));
+  });
+
+  it("puts the EXIF right after SOI when there is no JFIF APP0, and reads only the first EXIF", () => {
+    const noApp0 = join(progressiveJpeg.subarray(0, 2), progressiveJpeg.subarray(clean));
+    const bytes = join(
+      noApp0.subarray(0, 2),
+      exifApp1(tiff("II", phone(orientation(8)))),
+      exifApp1(tiff("MM", [orientation(6)])),
+      noApp0.subarray(2),
+    );
+    expect(exifSegments(stripMetadata(bytes, "jpeg"))).toEqual([minimalExif(2, 8)]);
+  });
+
+  it.each([
+    ["a JPEG without EXIF", gpsJpeg],
+    ["EXIF without Orientation", withSegments(exifApp1(tiff("MM", phone())))],
+    [
+      "big-endian EXIF with Orientation 1 (upright)",
+      withSegments(exifApp1(tiff("MM", phone(orientation(1))))),
+    ],
+    ["little-endian EXIF with Orientation 1", withSegments(exifApp1(tiff("II", phone(orientation(1)))))],
+  ])("writes no EXIF at all for %s", (_, bytes) => {
+    const stripped = stripMetadata(bytes, "jpeg");
+    expect(contains(stripped, "Exif")).toBe(false);
+    expect(inspectImage(stripped)).toEqual(inspectImage(bytes));
+  });
+
+  const valid = tiff("MM", phone(orientation(6)));
+  // Orientation is the second entry of IFD0, which starts at offset 8: 2 count bytes, 12 per entry.
+  const orientationValue = 8 + 2 + 12 + 8;
+  it.each([
+    ["an APP1 holding only the EXIF id", new Uint8Array(0)],
+    ["half a TIFF header", valid.subarray(0, 4)],
+    ["an unknown byte order", join("XX", valid.subarray(2))],
+    ["a byte order of mixed case", join("MI", valid.subarray(2))],
+    ["a TIFF magic number other than 42", patched(valid, (v) => v.setUint16(2, 43))],
+    ["an IFD0 offset past the end", patched(valid, (v) => v.setUint32(4, 0xffffffff))],
+    ["an IFD0 offset to its own last byte", patched(valid, (v) => v.setUint32(4, valid.length - 1))],
+    // Offset 0 reads "MM" (19789) as the entry count: entries run off the end, never past it.
+    ["an IFD0 offset pointing back at the header", patched(valid, (v) => v.setUint32(4, 0))],
+    ["more IFD0 entries claimed than present", tiff("MM", [phone()[0] as IfdEntry]).fill(0xff, 8, 10)],
+    ["the IFD0 cut off mid-entry before the Orientation", valid.subarray(0, 8 + 2 + 12 + 5)],
+    ["the Orientation cut off before its value", valid.subarray(0, orientationValue)],
+    ["the Orientation cut off mid-value", valid.subarray(0, orientationValue + 1)],
+    ["an Orientation that is a LONG", tiff("MM", phone({ ...orientation(6), type: LONG }))],
+    ["an Orientation with a count of 2", tiff("II", phone({ ...orientation(6), count: 2 }))],
+    ["an Orientation of 0", tiff("MM", phone(orientation(0)))],
+    ["an Orientation of 9", tiff("II", phone(orientation(9)))],
+    ["an Orientation of 0x0106", tiff("MM", phone(orientation(0x0106)))],
+  ])("drops the EXIF without throwing for %s", (_, bytes) => {
+    const jpeg = withSegments(exifApp1(bytes));
+    expect(inspectImage(jpeg)).toEqual(image("jpeg", 40, 56));
+    expect(stripMetadata(jpeg, "jpeg")).toEqual(progressiveJpeg);
+  });
+
+  it("survives the rotated fixture's EXIF cut at every length", () => {
+    const start = afterApp0(rotatedGpsJpeg);
+    const end = start + 2 + view(rotatedGpsJpeg).getUint16(start + 2);
+    const exif = rotatedGpsJpeg.subarray(start + 10, end);
+    const entries = exifSegments(rotatedGpsJpeg)[0]?.entries ?? [];
+    // The Orientation survives once its whole entry is there (IFD0 starts at offset 8).
+    const needed = 8 + 2 + 12 * (entries.findIndex((entry) => entry.tag === ORIENTATION) + 1);
+    for (let length = 0; length <= exif.length; length++) {
+      const bytes = join(
+        rotatedGpsJpeg.subarray(0, start),
+        exifApp1(exif.subarray(0, length)),
+        rotatedGpsJpeg.subarray(end),
+      );
+      const stripped = stripMetadata(bytes, "jpeg");
+      expect(exifSegments(stripped), `first ${length} bytes`).toEqual(
+        length >= needed ? [minimalExif(start, 6)] : [],
+      );
+      expect(inspectImage(stripped)).toEqual(image("jpeg", 64, 48));
+    }
   });
 });

@@ -1,8 +1,8 @@
-import { and, asc, eq, inArray, isNotNull, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, or, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { follows, mediaOutbox, users } from "../../db/schema";
+import { follows, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
-import { type DrainResult, deleteQueuedObjects, queuedKeys } from "../media/media-outbox";
+import { type DrainResult, deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../media/media-outbox";
 import { auditTransition, type EventSource } from "./audit";
 
 /**
@@ -74,20 +74,7 @@ export async function finalizeAccounts(
   const targeted = targetCondition(db, target);
   const accountIds = db.select({ id: users.id }).from(users).where(targeted);
   const [, , , finalized] = await db.batch([
-    db
-      .insert(mediaOutbox)
-      .select(
-        db
-          .select({
-            key: sql<string>`${users.profilePhotoKey}`.as("key"),
-            userId: users.id,
-            enqueuedAt: sql<number>`${now.getTime()}`.as("enqueued_at"),
-            attempts: sql<number>`0`.as("attempts"),
-          })
-          .from(users)
-          .where(and(targeted, isNotNull(users.profilePhotoKey))),
-      )
-      .onConflictDoNothing(),
+    queueProfilePhotos(db, targeted, now),
     // The counter triggers take every other user's counts down with these rows.
     db
       .delete(follows)

@@ -1,6 +1,6 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { mediaOutbox } from "../../db/schema";
+import { mediaOutbox, users } from "../../db/schema";
 import { log } from "../../lib/log";
 import { mediaCacheRequest } from "./media-url";
 
@@ -20,6 +20,27 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const result: T[][] = [];
   for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
   return result;
+}
+
+/**
+ * Queues the current profile photo of every user `where` selects. Meant for a D1 batch that then
+ * points those rows elsewhere, so that each object is always either referenced or queued.
+ */
+export function queueProfilePhotos(db: Db, where: SQL | undefined, now: Date) {
+  return db
+    .insert(mediaOutbox)
+    .select(
+      db
+        .select({
+          key: sql<string>`${users.profilePhotoKey}`.as("key"),
+          userId: users.id,
+          enqueuedAt: sql<number>`${now.getTime()}`.as("enqueued_at"),
+          attempts: sql<number>`0`.as("attempts"),
+        })
+        .from(users)
+        .where(and(where, isNotNull(users.profilePhotoKey))),
+    )
+    .onConflictDoNothing();
 }
 
 export type DrainResult = { deleted: number; failed: number };

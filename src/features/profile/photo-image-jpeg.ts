@@ -1,4 +1,5 @@
 import { concat, dataView, type Format, malformed, matchesAt } from "./photo-image-bytes";
+import { EXIF_ID, exifOrientation, orientationSegment } from "./photo-image-exif";
 
 /** A marker segment, from its 0xFF byte to its end; an SOS segment includes the scan data after it. */
 type Segment = { marker: number; start: number; end: number };
@@ -7,6 +8,8 @@ const SOI = 0xd8;
 const EOI = 0xd9;
 const SOS = 0xda;
 const COM = 0xfe;
+const APP0 = 0xe0;
+const APP1 = 0xe1;
 // C4 (DHT), C8 (reserved) and CC (DAC) sit in the SOF range but are tables, not frame headers.
 const isSof = (marker: number) => marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
 const isApp = (marker: number) => marker >= 0xe0 && marker <= 0xef;
@@ -65,7 +68,7 @@ function scanEnd(bytes: Uint8Array, pos: number): number {
 /** Keeps what a decoder needs for colour (JFIF, ICC profile, Adobe transform); other APPn and COM are metadata. */
 function isImageData(bytes: Uint8Array, { marker, start }: Segment): boolean {
   const id = start + 4;
-  if (marker === 0xe0) return matchesAt(bytes, id, "JFIF\0");
+  if (marker === APP0) return matchesAt(bytes, id, "JFIF\0");
   if (marker === 0xe2) return matchesAt(bytes, id, "ICC_PROFILE\0");
   if (marker === 0xee) return matchesAt(bytes, id, "Adobe");
   return marker !== COM && !isApp(marker);
@@ -84,6 +87,15 @@ export const jpeg: Format = {
 
   strip(bytes) {
     const list = segments(bytes) ?? malformed("JPEG");
-    return concat(list.filter((s) => isImageData(bytes, s)).map((s) => bytes.subarray(s.start, s.end)));
+    const kept = list.filter((s) => isImageData(bytes, s));
+    const parts = kept.map((s) => bytes.subarray(s.start, s.end));
+    // EXIF goes with the other metadata, but its Orientation is how the photo is meant to be shown:
+    // without it a phone photo stored sideways would display sideways. Decoders read the first EXIF.
+    const payload = (s: Segment) => bytes.subarray(s.start + 4, s.end);
+    const exif = list.find((s) => s.marker === APP1 && matchesAt(payload(s), 0, EXIF_ID));
+    const orientation = exif && exifOrientation(payload(exif).subarray(EXIF_ID.length));
+    // Where EXIF conventionally sits: right after SOI and the JFIF APP0, if there is one.
+    if (orientation) parts.splice(kept[1]?.marker === APP0 ? 2 : 1, 0, orientationSegment(orientation));
+    return concat(parts);
   },
 };

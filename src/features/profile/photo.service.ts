@@ -1,11 +1,11 @@
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { mediaOutbox, type UserRow, users } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { newObjectId } from "../../lib/ids";
 import { log } from "../../lib/log";
 import { accountIsEditable, accountStateError } from "../account-deletion/lock";
-import { deleteQueuedObjects, queuedKeys } from "../media/media-outbox";
+import { deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../media/media-outbox";
 import { profilePhotoKey } from "../media/media-url";
 import { inspectImage, stripMetadata } from "./photo-image";
 
@@ -44,20 +44,7 @@ async function swapPhoto(db: Db, userId: string, photoId: string, key: string): 
   const now = new Date();
   const editableUser = and(eq(users.id, userId), accountIsEditable);
   const [, updated] = await db.batch([
-    db
-      .insert(mediaOutbox)
-      .select(
-        db
-          .select({
-            key: sql<string>`${users.profilePhotoKey}`.as("key"),
-            userId: users.id,
-            enqueuedAt: sql<number>`${now.getTime()}`.as("enqueued_at"),
-            attempts: sql<number>`0`.as("attempts"),
-          })
-          .from(users)
-          .where(and(editableUser, isNotNull(users.profilePhotoKey))),
-      )
-      .onConflictDoNothing(),
+    queueProfilePhotos(db, editableUser, now),
     db
       .update(users)
       .set({ profilePhotoId: photoId, profilePhotoKey: key, updatedAt: now })
