@@ -1,0 +1,107 @@
+// `npm run bench:profile -- [path]`: a CPU profile of the built Worker under load, through the
+// workerd inspector, summarised as self time per function (and written as a .cpuprofile for a
+// flame graph in Chrome DevTools). Use it to find out why a route misses its goal in `npm run bench`.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { sign } from "hono/jwt";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const OUT = join(ROOT, "bench/out");
+const BIN = join(ROOT, "node_modules/.bin");
+const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
+const PATH = process.argv[2] ?? "/api/v1/users/me";
+const INSPECTOR_PORT = 9239;
+const USER_ID = "aa0000000000000000000001";
+
+mkdirSync(OUT, { recursive: true });
+// Unminified, so the profile names real functions.
+execFileSync(
+  join(BIN, "wrangler"),
+  ["deploy", "--dry-run", "--minify=false", "--outdir", join(OUT, "worker-profile")],
+  { cwd: ROOT, stdio: "ignore", env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` } },
+);
+
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    inspectorPort: INSPECTOR_PORT,
+    workers: [
+      {
+        name: "api",
+        modules: true,
+        scriptPath: join(OUT, "worker-profile/index.js"),
+        compatibilityDate: "2026-11-01",
+        compatibilityFlags: ["nodejs_compat"],
+        d1Databases: { DB: "profile-db" },
+        r2Buckets: { MEDIA: "profile-media" },
+        kvNamespaces: { FLAGS: "profile-flags" },
+        ratelimits: Object.fromEntries(
+          ["MUTATION_LIMITER", "PHOTO_UPLOAD_LIMITER", "ACCOUNT_DELETION_LIMITER", "AUTH_FAILURE_LIMITER"].map(
+            (name, index) => [name, { namespace_id: String(1001 + index), simple: { limit: 1_000_000, period: 60 } }],
+          ),
+        ),
+        bindings: { JWT_SECRET: SECRET, JWT_ALGORITHM: "HS256", ALLOWED_ORIGINS: "" },
+      },
+    ],
+  }),
+);
+const url = (await mf.ready).toString().replace(/\/$/, "");
+const db = (await mf.getBindings()).DB;
+for (const file of ["0000_init.sql", "0001_counters_triggers.sql", "0002_counters_on_update.sql"]) {
+  const sql = readFileSync(join(ROOT, "migrations", file), "utf8");
+  const statements = sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
+  await db.batch(statements.map((statement) => db.prepare(statement)));
+}
+const now = Date.now();
+await db
+  .prepare("INSERT INTO users (id, username, name, surname, created_at, updated_at) VALUES (?, 'profiled', 'P', 'U', ?, ?)")
+  .bind(USER_ID, now, now)
+  .run();
+
+// The inspector speaks the Chrome DevTools protocol over a WebSocket per worker.
+const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
+const target = targets.find((t) => t.title?.includes("api")) ?? targets[0];
+const socket = new WebSocket(target.webSocketDebuggerUrl);
+await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+let nextId = 0;
+const pending = new Map();
+socket.addEventListener("message", (event) => {
+  const message = JSON.parse(event.data);
+  pending.get(message.id)?.(message.result);
+});
+const send = (method, params = {}) =>
+  new Promise((resolve) => {
+    nextId += 1;
+    pending.set(nextId, resolve);
+    socket.send(JSON.stringify({ id: nextId, method, params }));
+  });
+
+const token = await sign({ sub: USER_ID, exp: Math.floor(now / 1000) + 3600 }, SECRET, "HS256");
+const headers = { authorization: `Bearer ${token}` };
+await autocannon({ url: `${url}${PATH}`, headers, connections: 10, duration: 2 }); // warm up
+await send("Profiler.enable");
+await send("Profiler.setSamplingInterval", { interval: 100 });
+await send("Profiler.start");
+const load = await autocannon({ url: `${url}${PATH}`, headers, connections: 10, duration: 5 });
+const { profile } = await send("Profiler.stop");
+socket.close();
+await mf.dispose();
+
+writeFileSync(join(OUT, "requests.cpuprofile"), JSON.stringify(profile));
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const self = new Map();
+for (let i = 0; i < profile.samples.length; i += 1) {
+  const node = byId.get(profile.samples[i]);
+  const frame = node.callFrame;
+  const file = frame.url.replace(/^.*node_modules\//, "").replace(/^.*worker-profile\//, "");
+  const key = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+}
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+console.log(`${PATH}: ${Math.round(load.requests.average)} req/s, ${load.non2xx} non-2xx; self time, top 25:`);
+for (const [key, micros] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+  console.log(`${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
+}
+console.log(`flame graph: ${join(OUT, "requests.cpuprofile")} (open in Chrome DevTools, Performance tab)`);
