@@ -363,12 +363,10 @@ describe("stripMetadata and the JPEG EXIF Orientation", () => {
     });
   }
 
-  /** IFD0 as a phone writes it: camera, Orientation, and a pointer to GPS (never followed by the code). */
-  const phone = (...entry: IfdEntry[]): IfdEntry[] => [
-    { tag: 0x010f, type: ASCII, count: 4, value: 0x50686f00 }, // Make "Pho\0", inline
-    ...entry,
-    { tag: 0x8825, type: LONG, count: 1, value: 0x1234 }, // GPS IFD offset
-  ];
+  const make: IfdEntry = { tag: 0x010f, type: ASCII, count: 4, value: 0x50686f00 }; // "Pho\0", inline
+  const gpsIfd: IfdEntry = { tag: 0x8825, type: LONG, count: 1, value: 0x1234 }; // an offset, never followed
+  /** IFD0 as a phone writes it: the camera, then (if given) the Orientation, then where GPS is. */
+  const phone = (...entry: IfdEntry[]): IfdEntry[] => [make, ...entry, gpsIfd];
 
   const app1 = (payload: Uint8Array) =>
     join(
@@ -379,8 +377,8 @@ describe("stripMetadata and the JPEG EXIF Orientation", () => {
 
   /** Where the fixtures' JFIF APP0 ends, i.e. after SOI (2 bytes), APP0 marker and length (4) and its payload. */
   const afterApp0 = (jpeg: Uint8Array) => 4 + view(jpeg).getUint16(4);
-  /** The clean progressive JPEG with `segments` right after its APP0, where EXIF conventionally sits. */
   const clean = afterApp0(progressiveJpeg);
+  /** The clean progressive JPEG with `segments` right after its APP0, where EXIF conventionally sits. */
   const withSegments = (...segments: Uint8Array[]) =>
     join(progressiveJpeg.subarray(0, clean), ...segments, progressiveJpeg.subarray(clean));
 
@@ -403,7 +401,8 @@ describe("stripMetadata and the JPEG EXIF Orientation", () => {
     }
     return found;
   }
-  /** The segment stripping writes: TIFF header (8 bytes), entry count (2), one entry (12), next offset (4). */
+  /** What stripping writes, as exifSegments reads it: 8 TIFF header bytes, 2 for the count, 12 for the
+   * entry, 4 for the next-IFD offset. */
   const minimalExif = (at: number, value: number) => ({
     at,
     length: 26,
@@ -478,14 +477,14 @@ describe("stripMetadata and the JPEG EXIF Orientation", () => {
     ["an APP1 holding only the EXIF id", new Uint8Array(0)],
     ["half a TIFF header", valid.subarray(0, 4)],
     ["an unknown byte order", join("XX", valid.subarray(2))],
-    ["a byte order of mixed case", join("MI", valid.subarray(2))],
+    ['a mixed byte-order mark ("MI")', join("MI", valid.subarray(2))],
     ["a TIFF magic number other than 42", patched(valid, (v) => v.setUint16(2, 43))],
     ["an IFD0 offset past the end", patched(valid, (v) => v.setUint32(4, 0xffffffff))],
     ["an IFD0 offset to its own last byte", patched(valid, (v) => v.setUint32(4, valid.length - 1))],
     // Offset 0 reads "MM" (19789) as the entry count: entries run off the end, never past it.
     ["an IFD0 offset pointing back at the header", patched(valid, (v) => v.setUint32(4, 0))],
-    ["more IFD0 entries claimed than present", tiff("MM", [phone()[0] as IfdEntry]).fill(0xff, 8, 10)],
-    ["the IFD0 cut off mid-entry before the Orientation", valid.subarray(0, 8 + 2 + 12 + 5)],
+    ["more IFD0 entries claimed than present", tiff("MM", [make]).fill(0xff, 8, 10)],
+    ["the IFD0 cut off mid-entry before the Orientation", valid.subarray(0, 8 + 2 + 5)],
     ["the Orientation cut off before its value", valid.subarray(0, orientationValue)],
     ["the Orientation cut off mid-value", valid.subarray(0, orientationValue + 1)],
     ["an Orientation that is a LONG", tiff("MM", phone({ ...orientation(6), type: LONG }))],
@@ -504,8 +503,8 @@ describe("stripMetadata and the JPEG EXIF Orientation", () => {
     const end = start + 2 + view(rotatedGpsJpeg).getUint16(start + 2);
     const exif = rotatedGpsJpeg.subarray(start + 10, end);
     const entries = exifSegments(rotatedGpsJpeg)[0]?.entries ?? [];
-    // The Orientation survives once its whole entry is there (IFD0 starts at offset 8).
-    const needed = 8 + 2 + 12 * (entries.findIndex((entry) => entry.tag === ORIENTATION) + 1);
+    // The Orientation survives once its entry is there up to its 2-byte value (IFD0 starts at offset 8).
+    const needed = 8 + 2 + 12 * entries.findIndex((entry) => entry.tag === ORIENTATION) + 10;
     for (let length = 0; length <= exif.length; length++) {
       const bytes = join(
         rotatedGpsJpeg.subarray(0, start),

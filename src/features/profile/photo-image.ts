@@ -47,7 +47,10 @@ export function inspectImage(bytes: Uint8Array): ImageInspection {
   return { ok: true, image: { type, contentType, extension, width: size.width, height: size.height } };
 }
 
-/** Rewrites the container without the metadata; never re-encodes pixels. Throws if the container is malformed. */
+/**
+ * Rewrites the container without the metadata (a rotated JPEG keeps only its EXIF Orientation); never
+ * re-encodes pixels. Throws if the container is malformed.
+ */
 export function stripMetadata(bytes: Uint8Array, type: ImageType): Uint8Array {
   if (sniff(bytes) !== type) throw new Error(`not a ${type} image`);
   return FORMATS[type].format.strip(bytes);
