@@ -9,7 +9,7 @@ import { type UserRow, users } from "../db/schema";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
-import { clientIp, enforceLimit } from "./rate-limit";
+import { clientIp, enforceLimit, type LimiterName } from "./rate-limit";
 
 // Clocks of token issuers and edge locations differ by a little; more than this is an error.
 const CLOCK_LEEWAY_SECONDS = 30;
@@ -109,14 +109,13 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   return claims.data;
 }
 
-async function authenticate(c: Context<AppEnv>): Promise<UserRow> {
-  const claims = await verifyAccessToken(c.req.header("authorization"), c.env);
+async function loadActiveUser(c: Context<AppEnv>, userId: string): Promise<UserRow> {
   const [user] = await c.var.db
     .select()
     .from(users)
     .where(
       and(
-        eq(users.id, claims.sub),
+        eq(users.id, userId),
         or(isNull(users.accountDeletionStatus), ne(users.accountDeletionStatus, "finalized")),
       ),
     )
@@ -126,19 +125,30 @@ async function authenticate(c: Context<AppEnv>): Promise<UserRow> {
 }
 
 /**
- * Authenticates the request and loads its user; a missing or finalized account is a 401. A
- * client IP that keeps failing gets 429 instead, which slows down token guessing.
+ * Authenticates the request and loads its user; a missing or finalized account is a 401. The
+ * user's rate limits (keyed by the token's user id) are counted while the user row loads, so
+ * they add no round trip. A client IP that keeps failing authentication gets 429 instead.
  */
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  const user = await authenticate(c).catch(async (error: unknown) => {
-    if (error instanceof ApiError && error.status === 401) {
-      await enforceLimit(c.env, "AUTH_FAILURE_LIMITER", clientIp(c));
-    }
-    throw error;
+export function requireUser(limiters: readonly LimiterName[] = []) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const authenticate = async () => {
+      const { sub } = await verifyAccessToken(c.req.header("authorization"), c.env);
+      const [user] = await Promise.all([
+        loadActiveUser(c, sub),
+        ...limiters.map((limiter) => enforceLimit(c.env, limiter, sub)),
+      ]);
+      return user;
+    };
+    const user = await authenticate().catch(async (error: unknown) => {
+      if (error instanceof ApiError && error.status === 401) {
+        await enforceLimit(c.env, "AUTH_FAILURE_LIMITER", clientIp(c));
+      }
+      throw error;
+    });
+    c.set("user", user);
+    await next();
   });
-  c.set("user", user);
-  await next();
-});
+}
 
 /** Allows the request only for accounts whose roles (from the database) include `role`. */
 export function requireRole(role: "admin") {

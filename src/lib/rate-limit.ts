@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 
@@ -20,12 +19,4 @@ export async function enforceLimit(env: Env, limiter: LimiterName, key: string):
 
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("cf-connecting-ip") ?? "unknown";
-}
-
-/** Counts the request against each limiter under the authenticated user's id. */
-export function limitPerUser(limiters: readonly LimiterName[]) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    for (const limiter of limiters) await enforceLimit(c.env, limiter, c.var.user.id);
-    await next();
-  });
 }

@@ -7,7 +7,7 @@ import { clientHeaderParameters } from "./client-headers";
 import { ErrorEnvelopeSchema } from "./envelope";
 import { ApiError } from "./errors";
 import { type ErrorStatus, statusMessage } from "./i18n";
-import { type LimiterName, limitPerUser } from "./rate-limit";
+import type { LimiterName } from "./rate-limit";
 
 export const SECURITY_SCHEME = "JWT-auth";
 
@@ -91,12 +91,11 @@ export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRout
     ...(options.errors ?? []),
     500,
   ];
-  const middleware: MiddlewareHandler<AppEnv>[] = options.public ? [] : [requireUser];
   const limiters: LimiterName[] = [
     ...(options.mutates ? ["MUTATION_LIMITER" as const] : []),
     ...(options.limiters ?? []),
   ];
-  if (limiters.length > 0) middleware.push(limitPerUser(limiters));
+  const middleware: MiddlewareHandler<AppEnv>[] = options.public ? [] : [requireUser(limiters)];
   if (route.request?.body) {
     errors.push(413, 415);
     middleware.push(

@@ -86,6 +86,7 @@ export async function replacePhoto(env: Env, db: Db, userId: string, file: File)
     await discardNewObject();
     throw (await accountStateError(db, userId)) ?? new ApiError(409);
   }
+  // Every replaced photo of this user, including ones replaced by a parallel upload.
   await deleteQueuedObjects(env, db, await queuedKeys(db, 10, userId));
   return updated;
 }
