@@ -35,7 +35,17 @@ const ALLOWED_HEADERS = [
   "X-D1-Bookmark",
 ];
 
+// Headers that only matter for HTML documents in old browsers are left off JSON responses: each
+// one is a Headers.set on every response.
+const documentOnlyHeaders = {
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+  originAgentCluster: false,
+} as const;
 const apiSecurityHeaders = secureHeaders({
+  ...documentOnlyHeaders,
   contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
   crossOriginResourcePolicy: "same-site",
 });
@@ -53,6 +63,7 @@ const docsSecurityHeaders = secureHeaders({
 
 // Photos are embedded by the app's web clients on other sites, and never run as a document.
 const mediaSecurityHeaders = secureHeaders({
+  ...documentOnlyHeaders,
   contentSecurityPolicy: { defaultSrc: ["'none'"], sandbox: [] },
   crossOriginResourcePolicy: "cross-origin",
 });
@@ -83,14 +94,14 @@ function errorResponse(
   details: string[] = [],
   headers?: Record<string, string>,
 ) {
-  const language = c.var.language ?? "en";
+  const language = c.get("language") ?? "en";
   return c.json(failure(status, [statusMessage(language, status), ...details]), status, headers);
 }
 
 function renderDetail(c: Context<AppEnv>, detail: ErrorDetail): string {
   if ("text" in detail) return detail.text;
-  const language = c.var.language ?? "en";
-  const timezone = c.var.client?.timezone ?? "UTC";
+  const language = c.get("language") ?? "en";
+  const timezone = c.get("client")?.timezone ?? "UTC";
   const params = Object.fromEntries(
     Object.entries(detail.params ?? {}).map(([name, value]) => [
       name,
@@ -127,7 +138,7 @@ export function createApp() {
   );
   app.use(async (c, next) => {
     await next();
-    c.header("Content-Language", c.var.language);
+    c.header("Content-Language", c.get("language"));
   });
   app.use("/api/*", clientHeaders);
   app.use("/api/*", d1Session);
@@ -150,13 +161,13 @@ export function createApp() {
       // Raised inside hono's own middleware and validators (malformed JSON, media type gate).
       const details =
         error.status === 400 && /json/i.test(error.message)
-          ? [t(c.var.language ?? "en", "request.malformedJson")]
+          ? [t(c.get("language") ?? "en", "request.malformedJson")]
           : [];
       return errorResponse(c, error.status as ErrorStatus, details);
     }
     // The detail goes to the log under the request id; the client gets the generic message only.
     log("error", "unhandled error", {
-      requestId: c.var.requestId,
+      requestId: c.get("requestId"),
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       stack: error instanceof Error ? error.stack : undefined,
     });

@@ -110,7 +110,8 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
 }
 
 async function loadActiveUser(c: Context<AppEnv>, userId: string): Promise<UserRow> {
-  const [user] = await c.var.db
+  const [user] = await c
+    .get("db")
     .select()
     .from(users)
     .where(
@@ -153,7 +154,7 @@ export function requireUser(limiters: readonly LimiterName[] = []) {
 /** Allows the request only for accounts whose roles (from the database) include `role`. */
 export function requireRole(role: "admin") {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!c.var.user.roles.includes(role)) throw new ApiError(403);
+    if (!c.get("user").roles.includes(role)) throw new ApiError(403);
     await next();
   });
 }

@@ -10,7 +10,7 @@ import type { AppEnv } from "./app-env";
  */
 export const d1Session = createMiddleware<AppEnv>(async (c, next) => {
   const readOnly = c.req.method === "GET" || c.req.method === "HEAD";
-  const incoming = c.var.client.bookmark;
+  const incoming = c.get("client").bookmark;
   const session = c.env.DB.withSession(readOnly ? (incoming ?? "first-unconstrained") : "first-primary");
   c.set("db", createDb(session));
   await next();

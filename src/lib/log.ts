@@ -21,12 +21,12 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   const status = c.res.status;
   log(status >= 500 ? "error" : "info", "request", {
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
     method: c.req.method,
     // The matched pattern (the last one registered for this request), never the raw URL.
     route: routePath(c, -1),
     status,
     durationMs: Date.now() - startedAt,
-    userId: c.var.user?.id ?? null,
+    userId: c.get("user")?.id ?? null,
   });
 });

@@ -19,7 +19,13 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute, AppEnv> = async (c) => {
   const { reason } = c.req.valid("json");
   const graceDays = wholeNumberSetting(c.env.ACCOUNT_DELETION_GRACE_DAYS, 28);
-  const row = await requestDeletion(c.var.db, c.var.user.id, reason || null, graceDays, c.var.client);
+  const row = await requestDeletion(
+    c.get("db"),
+    c.get("user").id,
+    reason || null,
+    graceDays,
+    c.get("client"),
+  );
   return c.json(
     success({
       userId: row.id,
@@ -32,7 +38,7 @@ export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute, A
 };
 
 export const getDeletionHandler: RouteHandler<typeof getDeletionRoute, AppEnv> = (c) => {
-  const user = c.var.user;
+  const user = c.get("user");
   return revalidatedJson(c, {
     userId: user.id,
     status: user.accountDeletionStatus,
@@ -44,7 +50,7 @@ export const getDeletionHandler: RouteHandler<typeof getDeletionRoute, AppEnv> =
 };
 
 export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute, AppEnv> = async (c) => {
-  const row = await cancelDeletion(c.var.db, c.var.user.id, c.var.client);
+  const row = await cancelDeletion(c.get("db"), c.get("user").id, c.get("client"));
   return c.json(
     success({
       userId: row.id,
@@ -59,12 +65,12 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute, AppEnv> =
   if (!(await isEnabled(c.env, "account-deletion-finalize-now"))) {
     throw new ApiError(403, [{ key: "deletion.finalizeNowDisabled" }]);
   }
-  const userId = c.var.user.id;
+  const userId = c.get("user").id;
   const finalizedAt = new Date();
-  const finalized = await finalizeAccounts(c.var.db, { userId }, "user", c.var.client, finalizedAt);
+  const finalized = await finalizeAccounts(c.get("db"), { userId }, "user", c.get("client"), finalizedAt);
   if (finalized.length === 0) throw new ApiError(409, [{ key: "deletion.notPending" }]);
   // The account is gone either way; objects R2 refuses now stay queued for the cron.
-  await deleteAccountMedia(c.env, c.var.db, userId);
+  await deleteAccountMedia(c.env, c.get("db"), userId);
   return c.json(
     success({ userId, status: "finalized" as const, finalizedAt: finalizedAt.toISOString() }),
     200,

@@ -6,7 +6,7 @@ import type { getMe, getMyStats } from "./users.routes";
 import { readStats } from "./users.service";
 
 export const getMeHandler: RouteHandler<typeof getMe, AppEnv> = (c) =>
-  revalidatedJson(c, toUser(c.var.user, c.env, c.req.url));
+  revalidatedJson(c, toUser(c.get("user"), c.env, c.req.url));
 
 export const getMyStatsHandler: RouteHandler<typeof getMyStats, AppEnv> = async (c) =>
-  revalidatedJson(c, await readStats(c.var.db, c.var.user.id));
+  revalidatedJson(c, await readStats(c.get("db"), c.get("user").id));
