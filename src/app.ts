@@ -17,7 +17,7 @@ import { clientHeaders } from "./lib/client-headers";
 import { d1Session } from "./lib/d1-session";
 import { failure } from "./lib/envelope";
 import { ApiError, type ErrorDetail } from "./lib/errors";
-import { type ErrorStatus, LANGUAGES, statusMessage, t } from "./lib/i18n";
+import { type ErrorStatus, LANGUAGES, type MessageKey, statusMessage, t } from "./lib/i18n";
 import { log, requestLog } from "./lib/log";
 import { formatForHumans } from "./lib/time";
 
@@ -111,6 +111,13 @@ function renderDetail(c: Context<AppEnv>, detail: ErrorDetail): string {
   return t(language, detail.key, params);
 }
 
+/** hono's validators say "Malformed JSON in request body" or "Malformed FormData request.". */
+function malformedBodyMessage(message: string): MessageKey | undefined {
+  if (/json/i.test(message)) return "request.malformedJson";
+  if (/formdata/i.test(message)) return "request.malformedForm";
+  return undefined;
+}
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
 
@@ -158,11 +165,9 @@ export function createApp() {
       return errorResponse(c, error.status, details, error.headers);
     }
     if (error instanceof HTTPException && error.status < 500) {
-      // Raised inside hono's own middleware and validators (malformed JSON, media type gate).
-      const details =
-        error.status === 400 && /json/i.test(error.message)
-          ? [t(c.get("language") ?? "en", "request.malformedJson")]
-          : [];
+      // Raised inside hono's own middleware and validators (malformed body, media type gate).
+      const malformed = error.status === 400 ? malformedBodyMessage(error.message) : undefined;
+      const details = malformed ? [t(c.get("language") ?? "en", malformed)] : [];
       return errorResponse(c, error.status as ErrorStatus, details);
     }
     // The detail goes to the log under the request id; the client gets the generic message only.
