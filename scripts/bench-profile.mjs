@@ -38,9 +38,15 @@ const mf = new Miniflare(
         r2Buckets: { MEDIA: "profile-media" },
         kvNamespaces: { FLAGS: "profile-flags" },
         ratelimits: Object.fromEntries(
-          ["MUTATION_LIMITER", "PHOTO_UPLOAD_LIMITER", "ACCOUNT_DELETION_LIMITER", "AUTH_FAILURE_LIMITER"].map(
-            (name, index) => [name, { namespace_id: String(1001 + index), simple: { limit: 1_000_000, period: 60 } }],
-          ),
+          [
+            "MUTATION_LIMITER",
+            "PHOTO_UPLOAD_LIMITER",
+            "ACCOUNT_DELETION_LIMITER",
+            "AUTH_FAILURE_LIMITER",
+          ].map((name, index) => [
+            name,
+            { namespace_id: String(1001 + index), simple: { limit: 1_000_000, period: 60 } },
+          ]),
         ),
         bindings: { JWT_SECRET: SECRET, JWT_ALGORITHM: "HS256", ALLOWED_ORIGINS: "" },
       },
@@ -51,12 +57,17 @@ const url = (await mf.ready).toString().replace(/\/$/, "");
 const db = (await mf.getBindings()).DB;
 for (const file of ["0000_init.sql", "0001_counters_triggers.sql", "0002_counters_on_update.sql"]) {
   const sql = readFileSync(join(ROOT, "migrations", file), "utf8");
-  const statements = sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
+  const statements = sql
+    .split("--> statement-breakpoint")
+    .map((s) => s.trim())
+    .filter(Boolean);
   await db.batch(statements.map((statement) => db.prepare(statement)));
 }
 const now = Date.now();
 await db
-  .prepare("INSERT INTO users (id, username, name, surname, created_at, updated_at) VALUES (?, 'profiled', 'P', 'U', ?, ?)")
+  .prepare(
+    "INSERT INTO users (id, username, name, surname, created_at, updated_at) VALUES (?, 'profiled', 'P', 'U', ?, ?)",
+  )
   .bind(USER_ID, now, now)
   .run();
 
@@ -100,7 +111,9 @@ for (let i = 0; i < profile.samples.length; i += 1) {
   self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-console.log(`${PATH}: ${Math.round(load.requests.average)} req/s, ${load.non2xx} non-2xx; self time, top 25:`);
+console.log(
+  `${PATH}: ${Math.round(load.requests.average)} req/s, ${load.non2xx} non-2xx; self time, top 25:`,
+);
 for (const [key, micros] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
   console.log(`${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
 }
