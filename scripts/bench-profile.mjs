@@ -1,68 +1,22 @@
 // `npm run bench:profile -- [path]`: a CPU profile of the built Worker under load, through the
 // workerd inspector, summarised as self time per function (and written as a .cpuprofile for a
 // flame graph in Chrome DevTools). Use it to find out why a route misses its goal in `npm run bench`.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { sign } from "hono/jwt";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { OUT, SECRET, startBuiltWorker, wrangler } from "./bench-worker.mjs";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const OUT = join(ROOT, "bench/out");
-const BIN = join(ROOT, "node_modules/.bin");
-const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
 const PATH = process.argv[2] ?? "/api/v1/users/me";
 const INSPECTOR_PORT = 9239;
 const USER_ID = "aa0000000000000000000001";
 
 mkdirSync(OUT, { recursive: true });
 // Unminified, so the profile names real functions.
-execFileSync(
-  join(BIN, "wrangler"),
-  ["deploy", "--dry-run", "--minify=false", "--outdir", join(OUT, "worker-profile")],
-  { cwd: ROOT, stdio: "ignore", env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` } },
-);
-
-const mf = new Miniflare(
-  convertV4MiniflareOptions({
-    inspectorPort: INSPECTOR_PORT,
-    workers: [
-      {
-        name: "api",
-        modules: true,
-        scriptPath: join(OUT, "worker-profile/index.js"),
-        compatibilityDate: "2026-11-01",
-        compatibilityFlags: ["nodejs_compat"],
-        d1Databases: { DB: "profile-db" },
-        r2Buckets: { MEDIA: "profile-media" },
-        kvNamespaces: { FLAGS: "profile-flags" },
-        ratelimits: Object.fromEntries(
-          [
-            "MUTATION_LIMITER",
-            "PHOTO_UPLOAD_LIMITER",
-            "ACCOUNT_DELETION_LIMITER",
-            "AUTH_FAILURE_LIMITER",
-          ].map((name, index) => [
-            name,
-            { namespace_id: String(1001 + index), simple: { limit: 1_000_000, period: 60 } },
-          ]),
-        ),
-        bindings: { JWT_SECRET: SECRET, JWT_ALGORITHM: "HS256", ALLOWED_ORIGINS: "" },
-      },
-    ],
-  }),
-);
-const url = (await mf.ready).toString().replace(/\/$/, "");
-const db = (await mf.getBindings()).DB;
-for (const file of ["0000_init.sql", "0001_counters_triggers.sql", "0002_counters_on_update.sql"]) {
-  const sql = readFileSync(join(ROOT, "migrations", file), "utf8");
-  const statements = sql
-    .split("--> statement-breakpoint")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  await db.batch(statements.map((statement) => db.prepare(statement)));
-}
+wrangler(["deploy", "--dry-run", "--minify=false", "--outdir", join(OUT, "worker-profile")]);
+const { mf, url, db } = await startBuiltWorker(join(OUT, "worker-profile/index.js"), {
+  inspectorPort: INSPECTOR_PORT,
+});
 const now = Date.now();
 await db
   .prepare(

@@ -2,26 +2,15 @@
 // `wrangler dev`, whose proxy is several times slower), with local D1/R2/KV, against a floor Worker
 // that does one raw D1 query with no framework, in the same run. Prints a table and writes
 // bench/results.json. Re-run on a quiet machine: the figures are only comparable within one run.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { sign } from "hono/jwt";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { migrate, OUT, ROOT, SECRET, startBuiltWorker, wrangler } from "./bench-worker.mjs";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const OUT = join(ROOT, "bench/out");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
-const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
-const BIN = join(ROOT, "node_modules/.bin");
-const wrangler = (args) =>
-  execFileSync(join(BIN, "wrangler"), args, {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, CI: "true" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
 
 // --- build and startup -------------------------------------------------------------------------
 function build() {
@@ -49,43 +38,9 @@ const FLOOR_SCRIPT = `export default {
   },
 };`;
 
-const LIMITS = Object.fromEntries(
-  ["MUTATION_LIMITER", "PHOTO_UPLOAD_LIMITER", "ACCOUNT_DELETION_LIMITER", "AUTH_FAILURE_LIMITER"].map(
-    (name, index) => [name, { namespace_id: String(1001 + index), simple: { limit: 1_000_000, period: 60 } }],
-  ),
-);
-
 const cronLines = [];
 function captureLog({ message }) {
   if (message.includes('"account deletion cron"')) cronLines.push(message);
-}
-
-async function startApi() {
-  const worker = {
-    name: "api",
-    modules: true,
-    scriptPath: join(OUT, "worker/index.js"),
-    compatibilityDate: "2026-11-01",
-    compatibilityFlags: ["nodejs_compat"],
-    d1Databases: { DB: "bench-db" },
-    r2Buckets: { MEDIA: "bench-media" },
-    kvNamespaces: { FLAGS: "bench-flags" },
-    ratelimits: LIMITS,
-    bindings: {
-      JWT_SECRET: SECRET,
-      JWT_ALGORITHM: "HS256",
-      JWT_JWKS_URL: "",
-      JWT_ISSUER: "",
-      JWT_AUDIENCE: "",
-      ACCOUNT_DELETION_GRACE_DAYS: "28",
-      ACCOUNT_DELETION_BATCH_SIZE: "50",
-      ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: "20",
-      USERNAME_CHANGE_COOLDOWN_DAYS: "30",
-      PUBLIC_MEDIA_BASE_URL: "",
-      ALLOWED_ORIGINS: "http://localhost:8787",
-    },
-  };
-  return new Miniflare(convertV4MiniflareOptions({ workers: [worker], handleStructuredLogs: captureLog }));
 }
 
 async function startFloor() {
@@ -100,19 +55,6 @@ async function startFloor() {
 }
 
 // --- data ----------------------------------------------------------------------------------------
-async function migrate(db) {
-  const dir = join(ROOT, "migrations");
-  for (const file of readdirSync(dir)
-    .filter((name) => name.endsWith(".sql"))
-    .sort()) {
-    const statements = readFileSync(join(dir, file), "utf8")
-      .split("--> statement-breakpoint")
-      .map((statement) => statement.trim())
-      .filter(Boolean);
-    await db.batch(statements.map((statement) => db.prepare(statement)));
-  }
-}
-
 const hexId = (prefix, n) => `${prefix}${n.toString(16).padStart(24 - prefix.length, "0")}`;
 const READER = hexId("aa", 1);
 const CROWD_STAR = hexId("bb", 1);
@@ -227,14 +169,17 @@ const bundle = build();
 console.error("profiling startup…");
 const startup = startupActiveMs();
 
-const api = await startApi();
+const {
+  mf: api,
+  url: apiUrl,
+  db: apiDb,
+} = await startBuiltWorker(join(OUT, "worker/index.js"), {
+  handleStructuredLogs: captureLog,
+});
 const floor = await startFloor();
-const apiUrl = (await api.ready).toString().replace(/\/$/, "");
 const floorUrl = (await floor.ready).toString().replace(/\/$/, "");
-const apiDb = (await api.getBindings()).DB;
 const floorDb = (await floor.getBindings()).DB;
 console.error("seeding…");
-await migrate(apiDb);
 await migrate(floorDb);
 await seed(apiDb);
 await seed(floorDb);

@@ -1,0 +1,81 @@
+// What `npm run bench` and `npm run bench:profile` share: building the Worker as `wrangler deploy`
+// would, and running that bundle in workerd through Miniflare with local D1/R2/KV, generous rate
+// limits and the migrations applied.
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+export const OUT = join(ROOT, "bench/out");
+export const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
+const BIN = join(ROOT, "node_modules/.bin");
+
+export function wrangler(args) {
+  return execFileSync(join(BIN, "wrangler"), args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+const LIMITERS = [
+  "MUTATION_LIMITER",
+  "PHOTO_UPLOAD_LIMITER",
+  "ACCOUNT_DELETION_LIMITER",
+  "AUTH_FAILURE_LIMITER",
+];
+
+/** The built Worker in workerd; `options` adds Miniflare shared options (logs, inspector). */
+export async function startBuiltWorker(scriptPath, options = {}) {
+  const worker = {
+    name: "api",
+    modules: true,
+    scriptPath,
+    compatibilityDate: "2026-11-01",
+    compatibilityFlags: ["nodejs_compat"],
+    d1Databases: { DB: "bench-db" },
+    r2Buckets: { MEDIA: "bench-media" },
+    kvNamespaces: { FLAGS: "bench-flags" },
+    // The load comes from one user and one IP: limits high enough never to refuse it.
+    ratelimits: Object.fromEntries(
+      LIMITERS.map((name, index) => [
+        name,
+        { namespace_id: String(1001 + index), simple: { limit: 1_000_000, period: 60 } },
+      ]),
+    ),
+    bindings: {
+      JWT_SECRET: SECRET,
+      JWT_ALGORITHM: "HS256",
+      JWT_JWKS_URL: "",
+      JWT_ISSUER: "",
+      JWT_AUDIENCE: "",
+      ACCOUNT_DELETION_GRACE_DAYS: "28",
+      ACCOUNT_DELETION_BATCH_SIZE: "50",
+      ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: "20",
+      USERNAME_CHANGE_COOLDOWN_DAYS: "30",
+      PUBLIC_MEDIA_BASE_URL: "",
+      ALLOWED_ORIGINS: "http://localhost:8787",
+    },
+  };
+  const mf = new Miniflare(convertV4MiniflareOptions({ workers: [worker], ...options }));
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const db = (await mf.getBindings()).DB;
+  await migrate(db);
+  return { mf, url, db };
+}
+
+/** Applies migrations/ in order, the way wrangler does: one statement per breakpoint. */
+export async function migrate(db) {
+  const dir = join(ROOT, "migrations");
+  for (const file of readdirSync(dir)
+    .filter((name) => name.endsWith(".sql"))
+    .sort()) {
+    const statements = readFileSync(join(dir, file), "utf8")
+      .split("--> statement-breakpoint")
+      .map((statement) => statement.trim())
+      .filter(Boolean);
+    await db.batch(statements.map((statement) => db.prepare(statement)));
+  }
+}
