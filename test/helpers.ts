@@ -70,3 +70,43 @@ export async function call<T = unknown>(path: string, init: ApiInit = {}) {
   };
   return { response, status: response.status, body };
 }
+
+/** The contract's user object, field for field, in the seed's order. */
+export const USER_FIELDS = [
+  "_id",
+  "name",
+  "surname",
+  "username",
+  "availabilityStatus",
+  "countryCode",
+  "phoneNumber",
+  "gender",
+  "birthDate",
+  "interests",
+  "expertise",
+  "privacyPolicyAccepted",
+  "privacyPolicyVersion",
+  "termsOfUseAccepted",
+  "termsOfUseVersion",
+  "consentFormAccepted",
+  "consentFormVersion",
+  "isRegistrationComplete",
+  "roles",
+  "profilePhoto",
+  "lastLogin",
+  "createdAt",
+  "updatedAt",
+  "email",
+  "bio",
+  "instagram",
+  "tiktok",
+  "x",
+  "snapchat",
+  "facebook",
+  "accountDeletionStatus",
+  "accountDeletionRequestedAt",
+  "accountDeletionScheduledFor",
+  "accountDeletionCancelledAt",
+  "accountDeletionFinalizedAt",
+  "deletedAt",
+] as const;

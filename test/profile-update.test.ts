@@ -1,48 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { api, call, createUser, tokenFor } from "./helpers";
+import { api, call, createUser, tokenFor, USER_FIELDS } from "./helpers";
 
 const PATH = "/api/v1/users/profile";
 
 type User = Record<string, unknown>;
-
-const USER_FIELDS = [
-  "_id",
-  "name",
-  "surname",
-  "username",
-  "availabilityStatus",
-  "countryCode",
-  "phoneNumber",
-  "gender",
-  "birthDate",
-  "interests",
-  "expertise",
-  "privacyPolicyAccepted",
-  "privacyPolicyVersion",
-  "termsOfUseAccepted",
-  "termsOfUseVersion",
-  "consentFormAccepted",
-  "consentFormVersion",
-  "isRegistrationComplete",
-  "roles",
-  "profilePhoto",
-  "lastLogin",
-  "createdAt",
-  "updatedAt",
-  "email",
-  "bio",
-  "instagram",
-  "tiktok",
-  "x",
-  "snapchat",
-  "facebook",
-  "accountDeletionStatus",
-  "accountDeletionRequestedAt",
-  "accountDeletionScheduledFor",
-  "accountDeletionCancelledAt",
-  "accountDeletionFinalizedAt",
-  "deletedAt",
-];
 
 let emailSequence = 0;
 const freshEmail = () => `fresh${++emailSequence}.${crypto.randomUUID().slice(0, 8)}@example.com`;

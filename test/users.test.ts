@@ -2,47 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { call, createUser, tokenFor } from "./helpers";
-
-// The contract's user object, field for field.
-const USER_FIELDS = [
-  "_id",
-  "name",
-  "surname",
-  "username",
-  "availabilityStatus",
-  "countryCode",
-  "phoneNumber",
-  "gender",
-  "birthDate",
-  "interests",
-  "expertise",
-  "privacyPolicyAccepted",
-  "privacyPolicyVersion",
-  "termsOfUseAccepted",
-  "termsOfUseVersion",
-  "consentFormAccepted",
-  "consentFormVersion",
-  "isRegistrationComplete",
-  "roles",
-  "profilePhoto",
-  "lastLogin",
-  "createdAt",
-  "updatedAt",
-  "email",
-  "bio",
-  "instagram",
-  "tiktok",
-  "x",
-  "snapchat",
-  "facebook",
-  "accountDeletionStatus",
-  "accountDeletionRequestedAt",
-  "accountDeletionScheduledFor",
-  "accountDeletionCancelledAt",
-  "accountDeletionFinalizedAt",
-  "deletedAt",
-] as const;
+import { call, createUser, tokenFor, USER_FIELDS } from "./helpers";
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/;
