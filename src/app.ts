@@ -18,7 +18,7 @@ import { d1Session } from "./lib/d1-session";
 import { failure } from "./lib/envelope";
 import { ApiError, type ErrorDetail } from "./lib/errors";
 import { type ErrorStatus, LANGUAGES, type MessageKey, statusMessage, t } from "./lib/i18n";
-import { log, requestLog } from "./lib/log";
+import { errorFields, log, requestLog } from "./lib/log";
 import { formatForHumans } from "./lib/time";
 
 const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
@@ -173,8 +173,7 @@ export function createApp() {
     // The detail goes to the log under the request id; the client gets the generic message only.
     log("error", "unhandled error", {
       requestId: c.get("requestId"),
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      stack: error instanceof Error ? error.stack : undefined,
+      ...errorFields(error),
     });
     return errorResponse(c, 500);
   });

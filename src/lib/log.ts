@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import type { AppEnv } from "./app-env";
@@ -10,6 +11,16 @@ export function log(level: "info" | "warn" | "error", message: string, fields: L
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);
+}
+
+/**
+ * An error as log fields, without personal data: Drizzle's query errors put the statement's bound
+ * values (names, emails…) in their message and stack, so only their cause is logged.
+ */
+export function errorFields(error: unknown): { error: string; stack?: string } {
+  const logged = error instanceof DrizzleQueryError && error.cause !== undefined ? error.cause : error;
+  if (!(logged instanceof Error)) return { error: String(logged) };
+  return { error: `${logged.name}: ${logged.message}`, stack: logged.stack };
 }
 
 /**

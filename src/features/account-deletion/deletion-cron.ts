@@ -1,7 +1,7 @@
 import { and, eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { users } from "../../db/schema";
-import { log } from "../../lib/log";
+import { errorFields, log } from "../../lib/log";
 import { wholeNumberSetting } from "../../lib/time";
 import { deleteQueuedObjects, outboxSize, queuedKeys } from "../media/media-outbox";
 import { finalizeAccounts } from "./finalize";
@@ -86,7 +86,7 @@ export async function runDeletionCron(env: Env, db: Db, now = new Date()): Promi
   log(failure ? "error" : "info", "account deletion cron", {
     ...summary,
     durationMs: Date.now() - startedAt,
-    error: failure instanceof Error ? failure.message : undefined,
+    error: failure === undefined ? undefined : errorFields(failure).error,
   });
   // Logged with the summary first; rethrown so the platform records the run as failed.
   if (failure) throw failure;

@@ -1,4 +1,4 @@
-import { log } from "../../lib/log";
+import { errorFields, log } from "../../lib/log";
 
 /** Every flag the service knows, with its safe default. A key not listed here does not exist. */
 export const FEATURE_FLAGS = {
@@ -33,7 +33,7 @@ async function readStored(env: Env, key: FlagKey): Promise<StoredFlag | null> {
       // A flag that cannot be read is off (its default): a KV outage never enables a feature.
       log("warn", "feature flag read failed; using its default", {
         flag: key,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorFields(error).error,
       });
       return undefined;
     });

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { mediaOutbox, users } from "../../db/schema";
-import { log } from "../../lib/log";
+import { errorFields, log } from "../../lib/log";
 import { mediaCacheRequest } from "./media-url";
 
 // R2 deletes at most 1,000 keys a call; D1 binds at most 100 parameters a statement.
@@ -57,7 +57,7 @@ export async function deleteQueuedObjects(env: Env, db: Db, keys: readonly strin
       (error: unknown) => {
         log("warn", "media delete failed; kept in the outbox", {
           keys: batch.length,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorFields(error).error,
         });
         return false;
       },

@@ -3,7 +3,7 @@ import type { Db } from "../../db/client";
 import { mediaOutbox, type UserRow, users } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { newObjectId } from "../../lib/ids";
-import { log } from "../../lib/log";
+import { errorFields, log } from "../../lib/log";
 import { accountIsEditable, accountStateError } from "../account-deletion/lock";
 import { deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../media/media-outbox";
 import { profilePhotoKey } from "../media/media-url";
@@ -71,7 +71,7 @@ export async function replacePhoto(env: Env, db: Db, userId: string, file: File)
     env.MEDIA.delete(key).catch(async (error: unknown) => {
       log("warn", "could not delete an unreferenced photo; queued", {
         key,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorFields(error).error,
       });
       await db
         .insert(mediaOutbox)
