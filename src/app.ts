@@ -1,12 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { languageDetector } from "hono/language";
 import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import { accountDeletionRouter } from "./features/account-deletion";
-import { mountDocs, SERVERS } from "./features/docs";
+import { mountDocs } from "./features/docs";
 import { featureFlagsRouter } from "./features/feature-flags";
 import { healthRouter } from "./features/health";
 import { mediaRouter } from "./features/media";
@@ -17,76 +15,10 @@ import { clientHeaders } from "./lib/client-headers";
 import { d1Session } from "./lib/d1-session";
 import { failure } from "./lib/envelope";
 import { ApiError, type ErrorDetail } from "./lib/errors";
+import { apiCors, securityHeaders } from "./lib/http-headers";
 import { type ErrorStatus, LANGUAGES, type MessageKey, statusMessage, t } from "./lib/i18n";
 import { errorFields, log, requestLog } from "./lib/log";
 import { formatForHumans } from "./lib/time";
-
-const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
-const ALLOWED_HEADERS = [
-  "Authorization",
-  "Content-Type",
-  "Accept-Language",
-  "If-None-Match",
-  "X-Timezone",
-  "X-Platform",
-  "X-App-Version",
-  "X-Device-Id",
-  "X-Request-Id",
-  "X-D1-Bookmark",
-];
-
-// Headers that only matter for HTML documents in old browsers are left off JSON responses: each
-// one is a Headers.set on every response.
-const documentOnlyHeaders = {
-  xDnsPrefetchControl: false,
-  xDownloadOptions: false,
-  xPermittedCrossDomainPolicies: false,
-  xXssProtection: false,
-  originAgentCluster: false,
-} as const;
-const apiSecurityHeaders = secureHeaders({
-  ...documentOnlyHeaders,
-  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-  crossOriginResourcePolicy: "same-site",
-});
-const docsSecurityHeaders = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    // Swagger UI sets style attributes from script.
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", "data:"],
-    connectSrc: ["'self'", ...SERVERS.map((server) => server.url)],
-    frameAncestors: ["'none'"],
-  },
-});
-
-// Photos are embedded by the app's web clients on other sites, and never run as a document.
-const mediaSecurityHeaders = secureHeaders({
-  ...documentOnlyHeaders,
-  contentSecurityPolicy: { defaultSrc: ["'none'"], sandbox: [] },
-  crossOriginResourcePolicy: "cross-origin",
-});
-
-function securityHeadersFor(path: string) {
-  if (path === "/docs") return docsSecurityHeaders;
-  if (path.startsWith("/media/")) return mediaSecurityHeaders;
-  return apiSecurityHeaders;
-}
-
-const allowedOriginsCache = new Map<string, Set<string>>();
-function allowedOrigins(env: Env): Set<string> {
-  let origins = allowedOriginsCache.get(env.ALLOWED_ORIGINS);
-  if (!origins) {
-    origins = new Set(
-      env.ALLOWED_ORIGINS.split(",")
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    );
-    allowedOriginsCache.set(env.ALLOWED_ORIGINS, origins);
-  }
-  return origins;
-}
 
 function errorResponse(
   c: Context<AppEnv>,
@@ -123,18 +55,8 @@ export function createApp() {
 
   app.use(requestId());
   app.use(requestLog);
-  app.use((c, next) => securityHeadersFor(c.req.path)(c, next));
-  app.use(
-    "/api/*",
-    cors({
-      // Only listed origins are echoed; tokens travel in Authorization, so no credentials mode.
-      origin: (origin, c) => (allowedOrigins(c.env).has(origin) ? origin : null),
-      allowHeaders: ALLOWED_HEADERS,
-      exposeHeaders: EXPOSED_HEADERS,
-      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      maxAge: 600,
-    }),
-  );
+  app.use(securityHeaders);
+  app.use("/api/*", apiCors);
   app.use(
     languageDetector({
       supportedLanguages: [...LANGUAGES],

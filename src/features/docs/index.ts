@@ -4,11 +4,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../lib/app-env";
 import { clientHeaderParameters } from "../../lib/client-headers";
 import { SECURITY_SCHEME } from "../../lib/route";
-
-export const SERVERS = [
-  { url: "http://localhost:8787", description: "Development", "x-internal": true },
-  { url: "https://api.example.com", description: "Production", "x-internal": false },
-];
+import { SERVERS } from "./servers";
 
 const DOCUMENT_CONFIG = {
   openapi: "3.1.0",

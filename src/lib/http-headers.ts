@@ -1,0 +1,85 @@
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { SERVERS } from "../features/docs/servers";
+import type { AppEnv } from "./app-env";
+
+const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
+const ALLOWED_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Accept-Language",
+  "If-None-Match",
+  "X-Timezone",
+  "X-Platform",
+  "X-App-Version",
+  "X-Device-Id",
+  "X-Request-Id",
+  "X-D1-Bookmark",
+];
+
+// Headers that only matter for HTML documents in old browsers are left off JSON responses: each
+// one is a Headers.set on every response.
+const documentOnlyHeaders = {
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+  originAgentCluster: false,
+} as const;
+const apiSecurityHeaders = secureHeaders({
+  ...documentOnlyHeaders,
+  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  crossOriginResourcePolicy: "same-site",
+});
+const docsSecurityHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    // Swagger UI sets style attributes from script.
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", "data:"],
+    connectSrc: ["'self'", ...SERVERS.map((server) => server.url)],
+    frameAncestors: ["'none'"],
+  },
+});
+
+// Photos are embedded by the app's web clients on other sites, and never run as a document.
+const mediaSecurityHeaders = secureHeaders({
+  ...documentOnlyHeaders,
+  contentSecurityPolicy: { defaultSrc: ["'none'"], sandbox: [] },
+  crossOriginResourcePolicy: "cross-origin",
+});
+
+function securityHeadersFor(path: string) {
+  if (path === "/docs") return docsSecurityHeaders;
+  if (path.startsWith("/media/")) return mediaSecurityHeaders;
+  return apiSecurityHeaders;
+}
+
+const allowedOriginsCache = new Map<string, Set<string>>();
+function allowedOrigins(env: Env): Set<string> {
+  let origins = allowedOriginsCache.get(env.ALLOWED_ORIGINS);
+  if (!origins) {
+    origins = new Set(
+      env.ALLOWED_ORIGINS.split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    );
+    allowedOriginsCache.set(env.ALLOWED_ORIGINS, origins);
+  }
+  return origins;
+}
+
+/** Security headers for every response, by kind: the API's JSON, the docs page, or a photo. */
+export const securityHeaders: MiddlewareHandler<AppEnv> = (c, next) =>
+  securityHeadersFor(c.req.path)(c, next);
+
+/** CORS for /api: only the configured origins are echoed; no credentials mode (tokens travel in Authorization). */
+export const apiCors = cors({
+  origin: (origin, c) => (allowedOrigins(c.env).has(origin) ? origin : null),
+  allowHeaders: ALLOWED_HEADERS,
+  exposeHeaders: EXPOSED_HEADERS,
+  allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+  maxAge: 600,
+});
