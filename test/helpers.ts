@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { sign } from "hono/jwt";
+import { expect } from "vitest";
 import { createDb } from "../src/db/client";
 import { users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
@@ -110,3 +111,21 @@ export const USER_FIELDS = [
   "accountDeletionFinalizedAt",
   "deletedAt",
 ] as const;
+
+type UserWithPhoto = { profilePhoto: { _id: string; url: string; type: "image" } | null };
+
+/** Uploads a photo as a client would (must succeed); returns it with its URL path and R2 key. */
+export async function uploadPhoto(token: string, bytes: Uint8Array, type: string) {
+  const form = new FormData();
+  form.append("file", new File([bytes], "photo", { type }));
+  const { status, body } = await call<UserWithPhoto>("/api/v1/users/profile/photo", {
+    method: "PATCH",
+    token,
+    body: form,
+  });
+  expect(status).toBe(200);
+  const photo = body.data.profilePhoto;
+  if (!photo) throw new Error("no photo after upload");
+  const path = new URL(photo.url).pathname;
+  return { photo, path, key: path.replace(/^\/media\//, "") };
+}

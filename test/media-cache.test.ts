@@ -5,13 +5,10 @@ import { clearFlagCache } from "../src/features/feature-flags/flags";
 import { mediaCacheRequest } from "../src/features/media/media-url";
 import worker from "../src/index";
 import { gpsJpeg, gpsPng } from "./fixtures";
-import { call, createUser, tokenFor } from "./helpers";
+import { call, createUser, tokenFor, uploadPhoto } from "./helpers";
 
 // The media route serves repeat reads from this location's Cache API before R2, and deleting an
 // object (replaced photo, finalized account) purges the cached copy so it is never served again.
-
-type Photo = { _id: string; url: string; type: "image" };
-type User = { _id: string; profilePhoto: Photo | null };
 
 const DELETION = "/api/v1/users/me/account-deletion";
 const FLAG = "account-deletion-finalize-now";
@@ -29,25 +26,10 @@ async function cachedCopy(key: string) {
   return caches.default.match(mediaCacheRequest(key));
 }
 
-async function upload(token: string, bytes: Uint8Array, type: string) {
-  const form = new FormData();
-  form.append("file", new File([bytes], "photo", { type }));
-  const { status, body } = await call<User>("/api/v1/users/profile/photo", {
-    method: "PATCH",
-    token,
-    body: form,
-  });
-  expect(status).toBe(200);
-  const photo = body.data.profilePhoto;
-  if (!photo) throw new Error("no photo after upload");
-  const path = new URL(photo.url).pathname;
-  return { photo, path, key: path.replace(/^\/media\//, "") };
-}
-
 async function userWithPhoto() {
   const user = await createUser();
   const token = await tokenFor(user.id);
-  return { user, token, ...(await upload(token, gpsJpeg, "image/jpeg")) };
+  return { user, token, ...(await uploadPhoto(token, gpsJpeg, "image/jpeg")) };
 }
 
 /** Serves the photo once, so this location holds a cached copy; returns that first response. */
@@ -134,7 +116,7 @@ describe("GET /media/...: the Cache API in front of R2", () => {
     const { path, key, token } = await userWithPhoto();
     await servedAndCached(path, key);
 
-    const replacement = await upload(token, gpsPng, "image/png");
+    const replacement = await uploadPhoto(token, gpsPng, "image/png");
     expect(replacement.key).not.toBe(key);
 
     await expectGone(path, key);
@@ -203,7 +185,7 @@ describe("GET /media/...: the Cache API in front of R2", () => {
     expect(overlapping.headers.get("x-media-cache")).toBe("miss");
 
     // Meanwhile the user replaces the photo: the old object is deleted and its copy purged.
-    await upload(token, gpsPng, "image/png");
+    await uploadPhoto(token, gpsPng, "image/png");
     expect(await env.MEDIA.head(key)).toBeNull();
 
     gate.resolve();

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { mediaCacheRequest } from "../src/features/media/media-url";
 import worker from "../src/index";
 import { gpsJpeg, gpsPng } from "./fixtures";
-import { api, call, createUser, tokenFor } from "./helpers";
+import { api, call, createUser, tokenFor, uploadPhoto } from "./helpers";
 
 type Photo = { _id: string; url: string; type: "image" };
 type User = { _id: string; profilePhoto: Photo | null };
@@ -13,19 +13,7 @@ type User = { _id: string; profilePhoto: Photo | null };
 async function userWithPhoto(bytes: Uint8Array = gpsJpeg, type = "image/jpeg") {
   const user = await createUser();
   const token = await tokenFor(user.id);
-  const form = new FormData();
-  form.append("file", new File([bytes], "photo", { type }));
-  const { status, body } = await call<User>("/api/v1/users/profile/photo", {
-    method: "PATCH",
-    token,
-    body: form,
-  });
-  expect(status).toBe(200);
-  const photo = body.data.profilePhoto;
-  if (!photo) throw new Error("no photo after upload");
-  const path = new URL(photo.url).pathname;
-  const key = path.replace(/^\/media\//, "");
-  return { user, token, photo, path, key };
+  return { user, token, ...(await uploadPhoto(token, bytes, type)) };
 }
 
 async function expectNotFound(path: string) {
