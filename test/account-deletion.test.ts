@@ -3,7 +3,6 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { users } from "../src/db/schema";
 import {
-  callWith,
   DAY_MS,
   DELETION,
   type DeletionState,
@@ -12,7 +11,7 @@ import {
   rawAuditRows,
   setFinalizeNowFlag,
 } from "./deletion-helpers";
-import { call, createUser, db, tokenFor } from "./helpers";
+import { call, callWith, createUser, db, ISO_UTC, tokenFor } from "./helpers";
 
 // The account deletion state machine over HTTP: request, state, cancel, finalize-now, audit.
 
@@ -20,7 +19,6 @@ type Requested = { userId: string; status: "pending"; requestedAt: string; sched
 type Cancelled = { userId: string; status: "cancelled"; cancelledAt: string };
 type Finalized = { userId: string; status: "finalized"; finalizedAt: string };
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const CONFLICT_EN = "Resource already exists or cannot be changed in its current state";
 const CONFLICT_TR = "Kaynak zaten mevcut veya mevcut durumunda değiştirilemez";
 

@@ -1,16 +1,13 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
-import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
-import { createUser, tokenFor } from "./helpers";
+import { callWith, createUser, tokenFor } from "./helpers";
 
 // The JWT matrix on GET /api/v1/users/me. Every refusal is the 401 envelope.
 
 const ME = "/api/v1/users/me";
 const encoder = new TextEncoder();
 
-type Envelope<T = unknown> = { isSuccess: boolean; statusCode: number; data: T; errors: string[] };
 type Claims = Record<string, unknown>;
 
 function base64url(bytes: ArrayBuffer | Uint8Array): string {
@@ -74,17 +71,7 @@ async function publicJwk(pair: CryptoKeyPair, kid: string, alg: string) {
 async function fetchMe(authorization: string | null, overrides: Partial<Env> = {}) {
   const headers = new Headers();
   if (authorization !== null) headers.set("authorization", authorization);
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`http://localhost${ME}`, { headers }),
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return {
-    status: response.status,
-    body: (await response.json()) as Envelope<{ _id: string; roles: string[] }>,
-  };
+  return callWith<{ _id: string; roles: string[] }>(ME, overrides, { headers });
 }
 
 const bearer = (token: string) => `Bearer ${token}`;

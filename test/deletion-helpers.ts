@@ -1,9 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { accountEvents, users } from "../src/db/schema";
-import { clearFlagCache } from "../src/features/feature-flags/flags";
-import worker from "../src/index";
+import { clearFlagCache } from "../src/flags/flags";
 import { newObjectId } from "../src/lib/ids";
 import { call, createUser, db, tokenFor } from "./helpers";
 
@@ -14,14 +12,6 @@ export const FINALIZE_NOW = `${DELETION}/finalize-now`;
 export const FLAG = "account-deletion-finalize-now";
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
-export type Envelope<T = unknown> = {
-  isSuccess: boolean;
-  statusCode: number;
-  data: T;
-  errors: string[];
-  timestamp: string;
-};
-
 export type DeletionState = {
   userId: string;
   status: "pending" | "cancelled" | "finalized" | null;
@@ -30,31 +20,6 @@ export type DeletionState = {
   cancelledAt: string | null;
   canCancel: boolean;
 };
-
-/** Calls the Worker's own fetch with `overrides` on top of the test env (a wrapped binding, a setting). */
-export async function callWith<T = unknown>(
-  path: string,
-  overrides: Partial<Env>,
-  init: RequestInit & { token?: string; json?: unknown } = {},
-) {
-  const { token, json, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (token) headers.set("authorization", `Bearer ${token}`);
-  if (json !== undefined) headers.set("content-type", "application/json");
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`http://localhost${path}`, {
-      ...rest,
-      headers,
-      body: json !== undefined ? JSON.stringify(json) : rest.body,
-    }),
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  const body = (await response.json()) as Envelope<T>;
-  return { response, status: response.status, body };
-}
 
 /** Creates an admin (roles from the database row) and sets the finalize-now flag through the API. */
 export async function setFinalizeNowFlag(enabled: boolean) {

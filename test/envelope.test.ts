@@ -1,18 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { api, call, createUser, tokenFor } from "./helpers";
+import { api, apiWith, call, createUser, type Envelope, ISO_UTC, tokenFor } from "./helpers";
 
-type Envelope = {
-  isSuccess: boolean;
-  statusCode: number;
-  data: unknown;
-  errors: string[];
-  timestamp: string;
-};
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ENVELOPE_KEYS = ["data", "errors", "isSuccess", "statusCode", "timestamp"];
 
 /** Checks the error envelope's shape: exactly its five keys, `data` null, a fresh ISO timestamp. */
@@ -36,16 +24,8 @@ const brokenD1 = new Proxy({} as D1Database, {
   },
 });
 
-/** Calls the Worker's own fetch with the DB binding replaced by `brokenD1`. */
-async function fetchWithEnv(path: string, headers: Record<string, string>, workerEnv: Env) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`http://localhost${path}`, { headers }), workerEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
-
 const fetchWithBrokenDb = (path: string, headers: Record<string, string> = {}) =>
-  fetchWithEnv(path, headers, { ...env, DB: brokenD1 });
+  apiWith(path, { DB: brokenD1 }, { headers });
 
 describe("success envelope", () => {
   it("wraps data with isSuccess, statusCode 200, empty errors and an ISO timestamp", async () => {
@@ -89,13 +69,7 @@ describe("error envelopes", () => {
 
   it("the same call with the real DB succeeds (so the 500 below is the DB's doing)", async () => {
     const user = await createUser();
-    const response = await fetchWithEnv(
-      "/api/v1/users/me",
-      { authorization: `Bearer ${await tokenFor(user.id)}` },
-      {
-        ...env,
-      },
-    );
+    const response = await apiWith("/api/v1/users/me", {}, { token: await tokenFor(user.id) });
     expect(response.status).toBe(200);
   });
 

@@ -1,15 +1,14 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clearFlagCache, FEATURE_FLAGS } from "../src/features/feature-flags/flags";
-import { callWith, DELETION, FINALIZE_NOW, FLAG, failing } from "./deletion-helpers";
-import { call, createUser, tokenFor } from "./helpers";
+import { clearFlagCache, FEATURE_FLAGS } from "../src/flags/flags";
+import { DELETION, FINALIZE_NOW, FLAG, failing } from "./deletion-helpers";
+import { call, callWith, createUser, ISO_UTC, tokenFor } from "./helpers";
 
 // The admin routes for feature flags, and what a KV outage means for a flag (off, never a 500).
 
 type Flag = { key: string; enabled: boolean; description: string; updatedAt: string | null };
 
 const FLAGS = "/api/v1/admin/feature-flags";
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 let adminToken: string;
 let userToken: string;

@@ -7,7 +7,6 @@ import { finalizeAccounts } from "../src/features/account-deletion/finalize";
 import { newObjectId } from "../src/lib/ids";
 import {
   auditEvents,
-  callWith,
   DELETION,
   FINALIZE_NOW,
   failing,
@@ -18,7 +17,7 @@ import {
   setFinalizeNowFlag,
 } from "./deletion-helpers";
 import { progressiveJpeg } from "./fixtures";
-import { api, call, createUser, db, tokenFor } from "./helpers";
+import { api, call, callWith, createUser, db, tokenFor } from "./helpers";
 
 // finalize-now end to end: erasure of every personal column, R2, follows and counters, freed
 // username and email, dead tokens, idempotence, and an R2 outage left to the cron.

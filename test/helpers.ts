@@ -1,8 +1,10 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { expect } from "vitest";
 import { createDb } from "../src/db/client";
 import { users } from "../src/db/schema";
+import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
 
 export const db = createDb(env.DB);
@@ -43,33 +45,61 @@ export function tokenFor(sub: string, claims: Record<string, unknown> = {}, secr
   return sign({ sub, iat: now, exp: now + 3600, ...claims }, secret, "HS256");
 }
 
+/** The response envelope, as a client reads it. */
+export type Envelope<T = unknown> = {
+  isSuccess: boolean;
+  statusCode: number;
+  data: T;
+  errors: string[];
+  timestamp: string;
+};
+
+/** Dates in `data` and the envelope's timestamp: ISO 8601 UTC with milliseconds. */
+export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 type ApiInit = RequestInit & { token?: string; json?: unknown };
 
-/** Calls the Worker as a client would; `token` becomes the bearer header, `json` the body. */
-export async function api(path: string, init: ApiInit = {}) {
+/** A client's request: `token` becomes the bearer header, `json` the body. */
+function clientRequest(path: string, init: ApiInit): Request {
   const { token, json, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (token) headers.set("authorization", `Bearer ${token}`);
   if (json !== undefined) headers.set("content-type", "application/json");
-  const response = await exports.default.fetch(`http://localhost${path}`, {
+  return new Request(`http://localhost${path}`, {
     ...rest,
     headers,
     body: json !== undefined ? JSON.stringify(json) : rest.body,
   });
+}
+
+/** Calls the Worker as a client would. */
+export async function api(path: string, init: ApiInit = {}) {
+  return exports.default.fetch(clientRequest(path, init));
+}
+
+/**
+ * Calls the Worker's own fetch with `overrides` on top of the test env (a wrapped binding, a
+ * setting), and waits for the work it left in waitUntil.
+ */
+export async function apiWith(path: string, overrides: Partial<Env>, init: ApiInit = {}) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(clientRequest(path, init), { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
   return response;
+}
+
+async function parsed<T>(response: Response) {
+  return { response, status: response.status, body: (await response.json()) as Envelope<T> };
 }
 
 /** `api` and the parsed envelope. */
 export async function call<T = unknown>(path: string, init: ApiInit = {}) {
-  const response = await api(path, init);
-  const body = (await response.json()) as {
-    isSuccess: boolean;
-    statusCode: number;
-    data: T;
-    errors: string[];
-    timestamp: string;
-  };
-  return { response, status: response.status, body };
+  return parsed<T>(await api(path, init));
+}
+
+/** `apiWith` and the parsed envelope. */
+export async function callWith<T = unknown>(path: string, overrides: Partial<Env>, init: ApiInit = {}) {
+  return parsed<T>(await apiWith(path, overrides, init));
 }
 
 /** The contract's user object, field for field, in the seed's order. */

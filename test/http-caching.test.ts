@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { follows, liveStreams } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
 import { gpsJpeg } from "./fixtures";
-import { api, createUser, db, tokenFor } from "./helpers";
+import { api, createUser, db, type Envelope, tokenFor } from "./helpers";
 
 // Revalidated private reads: GET /users/me, /users/me/stats and /users/me/account-deletion send a
 // weak ETag of their data with `Cache-Control: private, no-cache`, and answer a matching
@@ -17,8 +17,6 @@ const READS = [
   ["GET /users/me/stats", STATS],
   ["GET /users/me/account-deletion", DELETION],
 ] as const;
-
-type Envelope = { isSuccess: boolean; data: unknown; timestamp: string };
 
 async function signedIn() {
   const user = await createUser();

@@ -1,8 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { createUser, tokenFor } from "./helpers";
+import { apiWith, createUser, tokenFor } from "./helpers";
 
 /** A D1 binding whose UPDATE statements fail, inside the request's session. */
 function failingUpdates(db: D1Database): D1Database {
@@ -47,14 +45,15 @@ describe("the log of a failed request", () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => lines.push(String(line)));
     const user = await createUser();
-    const request = new Request("http://localhost/api/v1/users/profile", {
-      method: "PUT",
-      headers: { authorization: `Bearer ${await tokenFor(user.id)}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Zeynep", surname: "Kaya", email: "zeynep.private@example.com" }),
-    });
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(request, { ...env, DB: failingUpdates(env.DB) }, ctx);
-    await waitOnExecutionContext(ctx);
+    const response = await apiWith(
+      "/api/v1/users/profile",
+      { DB: failingUpdates(env.DB) },
+      {
+        method: "PUT",
+        token: await tokenFor(user.id),
+        json: { name: "Zeynep", surname: "Kaya", email: "zeynep.private@example.com" },
+      },
+    );
 
     expect(response.status).toBe(500);
     const logged = lines.join("\n");

@@ -1,9 +1,9 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { clearFlagCache } from "../src/features/feature-flags/flags";
-import { mediaCacheRequest } from "../src/features/media/media-url";
+import { clearFlagCache } from "../src/flags/flags";
 import worker from "../src/index";
+import { mediaCacheRequest } from "../src/media-store/keys";
 import { gpsJpeg, gpsPng } from "./fixtures";
 import { call, createUser, tokenFor, uploadPhoto } from "./helpers";
 

@@ -1,10 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { mediaCacheRequest } from "../src/features/media/media-url";
-import worker from "../src/index";
+import { mediaCacheRequest } from "../src/media-store/keys";
 import { gpsJpeg, gpsPng } from "./fixtures";
-import { api, call, createUser, tokenFor, uploadPhoto } from "./helpers";
+import { api, apiWith, call, createUser, tokenFor, uploadPhoto } from "./helpers";
 
 type Photo = { _id: string; url: string; type: "image" };
 type User = { _id: string; profilePhoto: Photo | null };
@@ -102,7 +100,7 @@ describe("GET /media/profile-photos/{userId}/{file}", () => {
     if (response.status === 200) expect(bytes.byteLength).toBeGreaterThan(0);
   });
 
-  // BUG (src/features/media/index.ts, etagMatches): If-None-Match uses the weak comparison
+  // BUG (src/lib/http-cache.ts, ifNoneMatchMatches): If-None-Match uses the weak comparison
   // (RFC 9110 13.1.2), so W/"<etag>" (what a compressing proxy hands the browser) must match too.
   it("answers 304 to If-None-Match with the weak form of the ETag", async () => {
     const { path } = await userWithPhoto();
@@ -175,12 +173,7 @@ describe("PUBLIC_MEDIA_BASE_URL", () => {
     "puts photo URLs on that domain (%s)",
     async (base) => {
       const { token, key, user, photo } = await userWithPhoto();
-      const request = new Request("http://localhost/api/v1/users/me", {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const ctx = createExecutionContext();
-      const response = await worker.fetch(request, { ...env, PUBLIC_MEDIA_BASE_URL: base }, ctx);
-      await waitOnExecutionContext(ctx);
+      const response = await apiWith("/api/v1/users/me", { PUBLIC_MEDIA_BASE_URL: base }, { token });
       expect(response.status).toBe(200);
       const body = (await response.json()) as { data: User };
       expect(key).toBe(`profile-photos/${user.id}/${photo._id}.jpg`);

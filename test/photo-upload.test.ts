@@ -1,19 +1,16 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
 import { inspectImage } from "../src/features/profile/photo-image";
-import worker from "../src/index";
 import { gif, gpsJpeg, gpsPng, gpsWebp, pixelFloodPng, polyglotJpeg, svg, tooSmallPng } from "./fixtures";
-import { api, call, createUser, db, tokenFor } from "./helpers";
+import { api, call, callWith, createUser, db, type Envelope, tokenFor } from "./helpers";
 
 const PATH = "/api/v1/users/profile/photo";
 const MIB = 1024 * 1024;
 
 type Photo = { _id: string; url: string; type: string } | null;
 type User = { _id: string; profilePhoto: Photo } & Record<string, unknown>;
-type Envelope = { isSuccess: boolean; statusCode: number; data: User | null; errors: string[] };
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -49,20 +46,12 @@ async function photoUser() {
 
 async function upload(token: string, body: FormData | string, headers: Record<string, string> = {}) {
   const response = await api(PATH, { method: "PATCH", token, body, headers });
-  return { status: response.status, body: (await response.json()) as Envelope };
+  return { status: response.status, body: (await response.json()) as Envelope<User | null> };
 }
 
 /** The request through the Worker with some bindings replaced. */
-async function uploadWithEnv(token: string, form: FormData, overrides: Partial<Env>) {
-  const request = new Request(`http://localhost${PATH}`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: (await response.json()) as Envelope };
+function uploadWithEnv(token: string, form: FormData, overrides: Partial<Env>) {
+  return callWith<User | null>(PATH, overrides, { method: "PATCH", token, body: form });
 }
 
 /** A binding that behaves like `target` except for the methods in `failing`, which throw. */

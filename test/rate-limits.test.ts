@@ -1,12 +1,10 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../src/db/schema";
-import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
 import { gpsJpeg, gpsPng } from "./fixtures";
-import { api, createUser, db, tokenFor } from "./helpers";
+import { api, callWith, createUser, db, tokenFor } from "./helpers";
 
 // Rate limits with the real Workers Rate Limiting binding: each test swaps one limiter for
 // TEST_TIGHT_LIMITER (2 requests a minute per key). That limiter keeps its counts for the whole
@@ -16,15 +14,6 @@ const ME = "/api/v1/users/me";
 const PROFILE = "/api/v1/users/profile";
 const PHOTO = "/api/v1/users/profile/photo";
 const DELETION = "/api/v1/users/me/account-deletion";
-
-type Envelope = { isSuccess: boolean; statusCode: number; data: unknown; errors: string[] };
-type Init = {
-  method?: string;
-  token?: string;
-  json?: unknown;
-  body?: BodyInit;
-  headers?: Record<string, string>;
-};
 
 const tight = env.TEST_TIGHT_LIMITER;
 
@@ -39,29 +28,9 @@ function freshIp(): string {
   return `10.${bytes[0]}.${bytes[1]}.${bytes[2]}`;
 }
 
-/** The request through the Worker with some bindings replaced. */
-async function send(path: string, overrides: Partial<Env>, init: Init = {}) {
-  const headers = new Headers(init.headers);
-  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
-  if (init.json !== undefined) headers.set("content-type", "application/json");
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`http://localhost${path}`, {
-      method: init.method ?? "GET",
-      headers,
-      body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
-    }),
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  const body = (await response.json()) as Envelope;
-  return { response, status: response.status, body };
-}
-
 const profile = (name: string) => ({ name, surname: "Limited" });
 
-function expectTooMany(result: Awaited<ReturnType<typeof send>>, message = "Too many requests") {
+function expectTooMany(result: Awaited<ReturnType<typeof callWith>>, message = "Too many requests") {
   expect(result.status).toBe(429);
   expect(result.body).toMatchObject({ isSuccess: false, statusCode: 429, data: null });
   expect(result.body.errors[0]).toBe(message);
@@ -104,11 +73,11 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
 
   it("lets two PUT profile through and refuses the third with 429 and Retry-After", async () => {
     const { user, token } = await signedIn();
-    const first = await send(PROFILE, limited, { method: "PUT", token, json: profile("One") });
-    const second = await send(PROFILE, limited, { method: "PUT", token, json: profile("Two") });
+    const first = await callWith(PROFILE, limited, { method: "PUT", token, json: profile("One") });
+    const second = await callWith(PROFILE, limited, { method: "PUT", token, json: profile("Two") });
     expect([first.status, second.status]).toEqual([200, 200]);
 
-    const third = await send(PROFILE, limited, { method: "PUT", token, json: profile("Three") });
+    const third = await callWith(PROFILE, limited, { method: "PUT", token, json: profile("Three") });
     console.log(
       [
         `429 response (PUT ${PROFILE}, third request of the minute):`,
@@ -126,9 +95,11 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
   it("says it in Turkish for Accept-Language: tr, and lets browsers read Retry-After", async () => {
     const { token } = await signedIn();
     for (const name of ["One", "Two"]) {
-      expect((await send(PROFILE, limited, { method: "PUT", token, json: profile(name) })).status).toBe(200);
+      expect((await callWith(PROFILE, limited, { method: "PUT", token, json: profile(name) })).status).toBe(
+        200,
+      );
     }
-    const refused = await send(PROFILE, limited, {
+    const refused = await callWith(PROFILE, limited, {
       method: "PUT",
       token,
       json: profile("Three"),
@@ -146,14 +117,18 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
   it("does not count GETs", async () => {
     const { token } = await signedIn();
     for (let i = 0; i < 4; i++) {
-      expect((await send(ME, limited, { token })).status).toBe(200);
-      expect((await send("/api/v1/users/me/stats", limited, { token })).status).toBe(200);
+      expect((await callWith(ME, limited, { token })).status).toBe(200);
+      expect((await callWith("/api/v1/users/me/stats", limited, { token })).status).toBe(200);
     }
-    expect((await send(PROFILE, limited, { method: "PUT", token, json: profile("One") })).status).toBe(200);
-    expect((await send(PROFILE, limited, { method: "PUT", token, json: profile("Two") })).status).toBe(200);
-    expectTooMany(await send(PROFILE, limited, { method: "PUT", token, json: profile("Three") }));
+    expect((await callWith(PROFILE, limited, { method: "PUT", token, json: profile("One") })).status).toBe(
+      200,
+    );
+    expect((await callWith(PROFILE, limited, { method: "PUT", token, json: profile("Two") })).status).toBe(
+      200,
+    );
+    expectTooMany(await callWith(PROFILE, limited, { method: "PUT", token, json: profile("Three") }));
     // Reads still work for a user over the mutation limit.
-    expect((await send(ME, limited, { token })).status).toBe(200);
+    expect((await callWith(ME, limited, { token })).status).toBe(200);
   });
 
   it("counts per user: another user from the same IP still passes", async () => {
@@ -162,7 +137,7 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
     const two = await signedIn();
     const headers = { "cf-connecting-ip": ip };
     for (const name of ["One", "Two"]) {
-      const ok = await send(PROFILE, limited, {
+      const ok = await callWith(PROFILE, limited, {
         method: "PUT",
         token: one.token,
         json: profile(name),
@@ -171,9 +146,9 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
       expect(ok.status).toBe(200);
     }
     expectTooMany(
-      await send(PROFILE, limited, { method: "PUT", token: one.token, json: profile("X"), headers }),
+      await callWith(PROFILE, limited, { method: "PUT", token: one.token, json: profile("X"), headers }),
     );
-    const other = await send(PROFILE, limited, {
+    const other = await callWith(PROFILE, limited, {
       method: "PUT",
       token: two.token,
       json: profile("Y"),
@@ -184,14 +159,16 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
 
   it("is one budget across the data-changing routes", async () => {
     const { token } = await signedIn();
-    expect((await send(PROFILE, limited, { method: "PUT", token, json: profile("One") })).status).toBe(200);
-    const patched = await send("/api/v1/users/profile/username", limited, {
+    expect((await callWith(PROFILE, limited, { method: "PUT", token, json: profile("One") })).status).toBe(
+      200,
+    );
+    const patched = await callWith("/api/v1/users/profile/username", limited, {
       method: "PATCH",
       token,
       json: { username: `rl_${newObjectId().slice(-10)}` },
     });
     expect(patched.status).toBe(200);
-    expectTooMany(await send(DELETION, limited, { method: "POST", token, json: {} }));
+    expectTooMany(await callWith(DELETION, limited, { method: "POST", token, json: {} }));
   });
 });
 
@@ -204,7 +181,7 @@ describe("PHOTO_UPLOAD_LIMITER: per user, photo uploads", () => {
       [gpsJpeg, "image/jpeg"],
       [gpsPng, "image/png"],
     ] as const) {
-      const ok = await send(PHOTO, limited, { method: "PATCH", token, body: photoForm(bytes, type) });
+      const ok = await callWith(PHOTO, limited, { method: "PATCH", token, body: photoForm(bytes, type) });
       expect(ok.status).toBe(200);
     }
     expect(media.puts).toHaveLength(2);
@@ -212,7 +189,7 @@ describe("PHOTO_UPLOAD_LIMITER: per user, photo uploads", () => {
     const listed = await env.MEDIA.list({ prefix: `profile-photos/${user.id}/` });
     expect(listed.objects.map((object) => object.key)).toEqual([current]);
 
-    const refused = await send(PHOTO, limited, {
+    const refused = await callWith(PHOTO, limited, {
       method: "PATCH",
       token,
       body: photoForm(gpsJpeg, "image/jpeg"),
@@ -228,7 +205,7 @@ describe("PHOTO_UPLOAD_LIMITER: per user, photo uploads", () => {
     const { token } = await signedIn();
     const limited = { PHOTO_UPLOAD_LIMITER: tight };
     for (let i = 0; i < 3; i++) {
-      const ok = await send(PROFILE, limited, { method: "PUT", token, json: profile(`N${i}`) });
+      const ok = await callWith(PROFILE, limited, { method: "PUT", token, json: profile(`N${i}`) });
       expect(ok.status).toBe(200);
     }
   });
@@ -238,12 +215,12 @@ describe("ACCOUNT_DELETION_LIMITER: per user, deletion calls", () => {
   it("lets request and cancel through and refuses the next request with 429", async () => {
     const { user, token } = await signedIn();
     const limited = { ACCOUNT_DELETION_LIMITER: tight };
-    expect((await send(DELETION, limited, { method: "POST", token, json: {} })).status).toBe(200);
-    expect((await send(DELETION, limited, { method: "DELETE", token })).status).toBe(200);
-    expectTooMany(await send(DELETION, limited, { method: "POST", token, json: {} }));
+    expect((await callWith(DELETION, limited, { method: "POST", token, json: {} })).status).toBe(200);
+    expect((await callWith(DELETION, limited, { method: "DELETE", token })).status).toBe(200);
+    expectTooMany(await callWith(DELETION, limited, { method: "POST", token, json: {} }));
     expect((await storedUser(user.id)).accountDeletionStatus).toBe("cancelled");
     // Reading the state is not a deletion call.
-    expect((await send(DELETION, limited, { token })).status).toBe(200);
+    expect((await callWith(DELETION, limited, { token })).status).toBe(200);
   });
 });
 
@@ -253,31 +230,31 @@ describe("AUTH_FAILURE_LIMITER: per client IP, refused tokens", () => {
 
   it("answers 401, 401, then 429 to bad tokens from one IP", async () => {
     const headers = { "cf-connecting-ip": freshIp() };
-    expect((await send(ME, limited, { token: badToken, headers })).status).toBe(401);
-    expect((await send(ME, limited, { token: badToken, headers })).status).toBe(401);
-    expectTooMany(await send(ME, limited, { token: badToken, headers }));
+    expect((await callWith(ME, limited, { token: badToken, headers })).status).toBe(401);
+    expect((await callWith(ME, limited, { token: badToken, headers })).status).toBe(401);
+    expectTooMany(await callWith(ME, limited, { token: badToken, headers }));
   });
 
   it("counts valid tokens of unknown users and missing tokens as failures too", async () => {
     const headers = { "cf-connecting-ip": freshIp() };
-    expect((await send(ME, limited, { token: await tokenFor(newObjectId()), headers })).status).toBe(401);
-    expect((await send(ME, limited, { headers })).status).toBe(401);
-    expectTooMany(await send(ME, limited, { token: badToken, headers }));
+    expect((await callWith(ME, limited, { token: await tokenFor(newObjectId()), headers })).status).toBe(401);
+    expect((await callWith(ME, limited, { headers })).status).toBe(401);
+    expectTooMany(await callWith(ME, limited, { token: badToken, headers }));
   });
 
   it("still serves a good token from a limited IP, and another IP still gets 401", async () => {
     const ip = freshIp();
     const { token } = await signedIn();
     for (let i = 0; i < 2; i++) {
-      expect((await send(ME, limited, { token: badToken, headers: { "cf-connecting-ip": ip } })).status).toBe(
-        401,
-      );
+      expect(
+        (await callWith(ME, limited, { token: badToken, headers: { "cf-connecting-ip": ip } })).status,
+      ).toBe(401);
     }
-    expectTooMany(await send(ME, limited, { token: badToken, headers: { "cf-connecting-ip": ip } }));
+    expectTooMany(await callWith(ME, limited, { token: badToken, headers: { "cf-connecting-ip": ip } }));
 
-    const good = await send(ME, limited, { token, headers: { "cf-connecting-ip": ip } });
+    const good = await callWith(ME, limited, { token, headers: { "cf-connecting-ip": ip } });
     expect(good.status).toBe(200);
-    const elsewhere = await send(ME, limited, {
+    const elsewhere = await callWith(ME, limited, {
       token: badToken,
       headers: { "cf-connecting-ip": freshIp() },
     });
@@ -287,10 +264,10 @@ describe("AUTH_FAILURE_LIMITER: per client IP, refused tokens", () => {
   it("does not count successful authentications", async () => {
     const headers = { "cf-connecting-ip": freshIp() };
     const { token } = await signedIn();
-    for (let i = 0; i < 3; i++) expect((await send(ME, limited, { token, headers })).status).toBe(200);
-    expect((await send(ME, limited, { token: badToken, headers })).status).toBe(401);
-    expect((await send(ME, limited, { token: badToken, headers })).status).toBe(401);
-    expectTooMany(await send(ME, limited, { token: badToken, headers }));
+    for (let i = 0; i < 3; i++) expect((await callWith(ME, limited, { token, headers })).status).toBe(200);
+    expect((await callWith(ME, limited, { token: badToken, headers })).status).toBe(401);
+    expect((await callWith(ME, limited, { token: badToken, headers })).status).toBe(401);
+    expectTooMany(await callWith(ME, limited, { token: badToken, headers }));
   });
 });
 

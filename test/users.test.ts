@@ -1,10 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
-import { call, createUser, tokenFor, USER_FIELDS } from "./helpers";
+import { apiWith, call, createUser, ISO_UTC, tokenFor, USER_FIELDS } from "./helpers";
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 
 type User = Record<(typeof USER_FIELDS)[number], unknown>;
@@ -205,15 +201,11 @@ describe("GET /api/v1/users/me: the user object", () => {
       profilePhotoId: photoId,
       profilePhotoKey: `profile-photos/u/${photoId}.webp`,
     });
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(
-      new Request("http://localhost/api/v1/users/me", {
-        headers: { authorization: `Bearer ${await tokenFor(user.id)}` },
-      }),
-      { ...env, PUBLIC_MEDIA_BASE_URL: "https://media.example.com/" },
-      ctx,
+    const response = await apiWith(
+      "/api/v1/users/me",
+      { PUBLIC_MEDIA_BASE_URL: "https://media.example.com/" },
+      { token: await tokenFor(user.id) },
     );
-    await waitOnExecutionContext(ctx);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: User };
     expect(body.data.profilePhoto).toEqual({

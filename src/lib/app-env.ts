@@ -5,14 +5,20 @@ import type { Language } from "./i18n";
 
 // Read variables with c.get(name): hono's c.var builds a fresh object from all of them on every
 // access, which showed in request profiles (npm run bench:profile).
+
+/** Set on every request, before any route runs (request id, Accept-Language). */
+type AlwaysSet = { requestId: string; language: Language };
+/** Set for /api/* by the client-headers and D1-session middleware. */
+type ApiVariables = { client: ClientContext; db: Db };
+
+/** The whole app: outside /api (docs, media) the API's variables are not set. */
 export type AppEnv = {
   Bindings: Env;
-  Variables: {
-    requestId: string;
-    language: Language;
-    client: ClientContext;
-    db: Db;
-    /** Set by `requireUser` on authenticated routes. */
-    user: UserRow;
-  };
+  Variables: AlwaysSet & Partial<ApiVariables> & { user?: UserRow };
 };
+
+/** A router mounted under /api/v1. */
+export type ApiEnv = { Bindings: Env; Variables: AlwaysSet & ApiVariables & { user?: UserRow } };
+
+/** A route behind `requireUser`: the only place `c.get("user")` is a user. */
+export type AuthedEnv = { Bindings: Env; Variables: AlwaysSet & ApiVariables & { user: UserRow } };

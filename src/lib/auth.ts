@@ -6,17 +6,15 @@ import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
 import { type VerifyOptionsWithAlg, verify, verifyWithJwks } from "hono/utils/jwt/jwt";
 import * as z from "zod";
 import { type UserRow, users } from "../db/schema";
-import type { AppEnv } from "./app-env";
+import type { AuthedEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
 import { clientIp, enforceLimit, type LimiterName } from "./rate-limit";
+import { settings } from "./settings";
 
 // Clocks of token issuers and edge locations differ by a little; more than this is an error.
 const CLOCK_LEEWAY_SECONDS = 30;
 const JWKS_TTL_MS = 10 * 60 * 1000;
-
-const ALGORITHMS = ["HS256", "RS256", "ES256"] as const;
-type Algorithm = (typeof ALGORITHMS)[number];
 
 const claimsSchema = z.object({
   sub: z.string().regex(OBJECT_ID_PATTERN),
@@ -58,17 +56,6 @@ async function jwksKeys(url: string): Promise<HonoJsonWebKey[]> {
   return keys;
 }
 
-function configuredAlgorithm(env: Env): Algorithm {
-  const algorithm = ALGORITHMS.find((candidate) => candidate === env.JWT_ALGORITHM);
-  if (!algorithm) throw new Error("JWT_ALGORITHM must be HS256, RS256 or ES256");
-  if (env.JWT_JWKS_URL && algorithm === "HS256")
-    throw new Error("JWT_JWKS_URL needs JWT_ALGORITHM RS256 or ES256");
-  if (!env.JWT_JWKS_URL && algorithm !== "HS256")
-    throw new Error(`JWT_ALGORITHM ${algorithm} needs JWT_JWKS_URL`);
-  if (!env.JWT_JWKS_URL && !env.JWT_SECRET) throw new Error("JWT_SECRET is not configured");
-  return algorithm;
-}
-
 /**
  * Verifies a bearer token against the configured algorithm (never the token's own `alg`) and
  * returns its claims. Every way a token can be wrong is a 401.
@@ -77,24 +64,24 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   // The scheme is case-insensitive (RFC 9110); the token is three base64url parts.
   const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization ?? "")?.[1];
   if (!token) throw new ApiError(401);
-  const algorithm = configuredAlgorithm(env);
+  const { JWT_ALGORITHM: algorithm, JWT_JWKS_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE } = settings(env);
   // Time claims are checked below, with leeway; hono's own checks allow none and skip a missing exp.
   const options: VerifyOptionsWithAlg = {
     alg: algorithm,
     exp: false,
     nbf: false,
     iat: false,
-    ...(env.JWT_ISSUER ? { iss: env.JWT_ISSUER } : {}),
-    ...(env.JWT_AUDIENCE ? { aud: env.JWT_AUDIENCE } : {}),
+    ...(JWT_ISSUER ? { iss: JWT_ISSUER } : {}),
+    ...(JWT_AUDIENCE ? { aud: JWT_AUDIENCE } : {}),
   };
-  const keys = env.JWT_JWKS_URL ? await jwksKeys(env.JWT_JWKS_URL) : null;
+  const keys = JWT_JWKS_URL ? await jwksKeys(JWT_JWKS_URL) : null;
   const payload = await (keys
     ? verifyWithJwks(token, {
         keys,
         allowedAlgorithms: [algorithm as AsymmetricAlgorithm],
         verification: options,
       })
-    : verify(token, await hmacKey(env.JWT_SECRET), options)
+    : verify(token, await hmacKey(JWT_SECRET ?? ""), options)
   ).catch((error: unknown) => {
     throw new ApiError(401, [], { cause: error });
   });
@@ -109,7 +96,7 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   return claims.data;
 }
 
-async function loadActiveUser(c: Context<AppEnv>, userId: string): Promise<UserRow> {
+async function loadActiveUser(c: Context<AuthedEnv>, userId: string): Promise<UserRow> {
   const [user] = await c
     .get("db")
     .select()
@@ -131,7 +118,7 @@ async function loadActiveUser(c: Context<AppEnv>, userId: string): Promise<UserR
  * they add no round trip. A client IP that keeps failing authentication gets 429 instead.
  */
 export function requireUser(limiters: readonly LimiterName[] = []) {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  return createMiddleware<AuthedEnv>(async (c, next) => {
     const authenticate = async () => {
       const { sub } = await verifyAccessToken(c.req.header("authorization"), c.env);
       const [user] = await Promise.all([
@@ -153,7 +140,7 @@ export function requireUser(limiters: readonly LimiterName[] = []) {
 
 /** Allows the request only for accounts whose roles (from the database) include `role`. */
 export function requireRole(role: "admin") {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  return createMiddleware<AuthedEnv>(async (c, next) => {
     if (!c.get("user").roles.includes(role)) throw new ApiError(403);
     await next();
   });

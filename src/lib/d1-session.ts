@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { createDb } from "../db/client";
-import type { AppEnv } from "./app-env";
+import type { ApiEnv } from "./app-env";
 
 /**
  * Runs the request's queries in one D1 session. Reads of a GET may be served by the nearest
@@ -8,7 +8,7 @@ import type { AppEnv } from "./app-env";
  * other method starts at the primary, so the checks behind a write never see a lagging copy.
  * The response carries the session's latest bookmark for the client's next request.
  */
-export const d1Session = createMiddleware<AppEnv>(async (c, next) => {
+export const d1Session = createMiddleware<ApiEnv>(async (c, next) => {
   const readOnly = c.req.method === "GET" || c.req.method === "HEAD";
   const incoming = c.get("client").bookmark;
   const session = c.env.DB.withSession(readOnly ? (incoming ?? "first-unconstrained") : "first-primary");

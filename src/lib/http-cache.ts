@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import type { AppEnv } from "./app-env";
 import { success } from "./envelope";
 
 const encoder = new TextEncoder();
@@ -23,7 +22,7 @@ export function ifNoneMatchMatches(ifNoneMatch: string | undefined, etag: string
  * A private, revalidated JSON read: the ETag is a hash of `data` (not of the envelope, whose
  * timestamp always changes), and a matching If-None-Match gets 304 with no body.
  */
-export async function revalidatedJson<T>(c: Context<AppEnv>, data: T) {
+export async function revalidatedJson<T>(c: Context, data: T) {
   const etag = await weakEtag(data);
   c.header("ETag", etag);
   c.header("Cache-Control", "private, no-cache");

@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
-import { SERVERS } from "../features/docs/servers";
 import type { AppEnv } from "./app-env";
+import { SERVERS } from "./servers";
+import { settings } from "./settings";
 
 const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
 const ALLOWED_HEADERS = [
@@ -57,27 +58,13 @@ function securityHeadersFor(path: string) {
   return apiSecurityHeaders;
 }
 
-const allowedOriginsCache = new Map<string, Set<string>>();
-function allowedOrigins(env: Env): Set<string> {
-  let origins = allowedOriginsCache.get(env.ALLOWED_ORIGINS);
-  if (!origins) {
-    origins = new Set(
-      env.ALLOWED_ORIGINS.split(",")
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    );
-    allowedOriginsCache.set(env.ALLOWED_ORIGINS, origins);
-  }
-  return origins;
-}
-
 /** Security headers for every response, by kind: the API's JSON, the docs page, or a photo. */
 export const securityHeaders: MiddlewareHandler<AppEnv> = (c, next) =>
   securityHeadersFor(c.req.path)(c, next);
 
 /** CORS for /api: only the configured origins are echoed; no credentials mode (tokens travel in Authorization). */
 export const apiCors = cors({
-  origin: (origin, c) => (allowedOrigins(c.env).has(origin) ? origin : null),
+  origin: (origin, c) => (settings(c.env).ALLOWED_ORIGINS.has(origin) ? origin : null),
   allowHeaders: ALLOWED_HEADERS,
   exposeHeaders: EXPOSED_HEADERS,
   allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],

@@ -1,13 +1,8 @@
 import type { Context } from "hono";
-import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 
-/** The Rate Limiting bindings; their limits are set in wrangler.toml, in one place. */
-export type LimiterName =
-  | "MUTATION_LIMITER"
-  | "PHOTO_UPLOAD_LIMITER"
-  | "ACCOUNT_DELETION_LIMITER"
-  | "AUTH_FAILURE_LIMITER";
+/** The Rate Limiting bindings, as `wrangler types` reads them from wrangler.toml (their one place). */
+export type LimiterName = { [Name in keyof Env]: Env[Name] extends RateLimit ? Name : never }[keyof Env];
 
 // Every limiter counts over a 60-second period, so a refused client may retry after it.
 const RETRY_AFTER_SECONDS = "60";
@@ -17,6 +12,6 @@ export async function enforceLimit(env: Env, limiter: LimiterName, key: string):
   if (!success) throw new ApiError(429, [], { headers: { "Retry-After": RETRY_AFTER_SECONDS } });
 }
 
-export function clientIp(c: Context<AppEnv>): string {
+export function clientIp(c: Context): string {
   return c.req.header("cf-connecting-ip") ?? "unknown";
 }

@@ -1,7 +1,8 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { AppEnv } from "./app-env";
+import { every } from "hono/combine";
+import type { ApiEnv, AuthedEnv } from "./app-env";
 import { requireUser } from "./auth";
 import { clientHeaderParameters } from "./client-headers";
 import { ErrorEnvelopeSchema } from "./envelope";
@@ -72,55 +73,89 @@ type ApiRouteOptions = {
   /** Changes data: the description carries the production warning. */
   mutates?: boolean;
   /** Error statuses beyond the ones every operation can return. */
-  errors?: ErrorStatus[];
+  errors?: readonly ErrorStatus[];
   maxBodyBytes?: number;
   /** Rate limits beyond the mutation limit that every data-changing operation has. */
-  limiters?: LimiterName[];
-  middleware?: MiddlewareHandler<AppEnv>[];
+  limiters?: readonly LimiterName[];
+  /** Runs after authentication, so it may read the user. */
+  middleware?: readonly MiddlewareHandler<AuthedEnv>[];
 };
+
+type IsPublic<O> = O extends { public: true } ? true : false;
+/** The statuses `apiRoute` documents for a route: the same rules as its body, at the type level. */
+type RouteErrors<R extends RouteConfig, O> =
+  | 400
+  | 500
+  | (IsPublic<O> extends true ? never : 401 | 429)
+  | (R["request"] extends { body: object } ? 413 | 415 : never)
+  | (O extends { errors: readonly (infer Extra extends ErrorStatus)[] } ? Extra : never);
+type ErrorResponses<Status extends ErrorStatus> = { [S in Status]: ReturnType<typeof errorResponse> };
+/** What the handler's context holds: the user only behind `requireUser`. */
+type RouteEnv<O> = IsPublic<O> extends true ? ApiEnv : AuthedEnv;
+
+type ApiRouteConfig<R extends RouteConfig, O> = Omit<R, "middleware" | "responses"> & {
+  middleware: [MiddlewareHandler<RouteEnv<O>>];
+  responses: R["responses"] & ErrorResponses<RouteErrors<R, O>>;
+};
+
+function errorResponses<Status extends ErrorStatus>(statuses: Status[]): ErrorResponses<Status> {
+  const sorted = [...new Set(statuses)].sort();
+  return Object.fromEntries(
+    sorted.map((status) => [status, errorResponse(status)]),
+  ) as ErrorResponses<Status>;
+}
 
 /**
  * `createRoute` with what every operation of the API shares: the client headers, the bearer
- * scheme and `requireUser` (unless public), a body size limit, and the error envelopes.
+ * scheme and `requireUser` (unless public), a body size limit, and the error envelopes. Its type
+ * says all of it: handlers see the user only where `requireUser` runs, and every error status.
  */
-export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRouteOptions = {}): R {
+export function apiRoute<const R extends RouteConfig, const O extends ApiRouteOptions = Record<never, never>>(
+  route: R,
+  options?: O,
+) {
+  const config: ApiRouteOptions = options ?? {};
   const errors: ErrorStatus[] = [
     400,
     // Authenticated operations: a client IP whose tokens keep being refused gets 429.
-    ...(options.public ? [] : [401 as const, 429 as const]),
-    ...(options.errors ?? []),
+    ...(config.public ? [] : [401 as const, 429 as const]),
+    ...(config.errors ?? []),
     500,
   ];
   const limiters: LimiterName[] = [
-    ...(options.mutates ? ["MUTATION_LIMITER" as const] : []),
-    ...(options.limiters ?? []),
+    ...(config.mutates ? ["MUTATION_LIMITER" as const] : []),
+    ...(config.limiters ?? []),
   ];
-  const middleware: MiddlewareHandler<AppEnv>[] = options.public ? [] : [requireUser(limiters)];
+  const middleware: MiddlewareHandler<AuthedEnv>[] = config.public ? [] : [requireUser(limiters)];
   if (route.request?.body) {
     errors.push(413, 415);
     middleware.push(
       bodyLimit({
-        maxSize: options.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+        maxSize: config.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES,
         onError: () => {
           throw new ApiError(413);
         },
       }),
     );
   }
-  middleware.push(...(options.middleware ?? []));
+  middleware.push(...(config.middleware ?? []));
+  // One composed middleware, so the route's type carries its env (a list would lose it).
+  const routeMiddleware: MiddlewareHandler<RouteEnv<O>> = every(...middleware);
 
-  return createRoute({
+  const responses: R["responses"] & ErrorResponses<RouteErrors<R, O>> = {
+    ...route.responses,
+    ...errorResponses(errors as RouteErrors<R, O>[]),
+  };
+  const apiConfig: ApiRouteConfig<R, O> = {
     ...route,
     operationId: route.operationId ?? defaultOperationId(route.method, route.path),
-    middleware,
-    security: options.public ? [] : [{ [SECURITY_SCHEME]: [] }],
+    middleware: [routeMiddleware],
+    security: config.public ? [] : [{ [SECURITY_SCHEME]: [] }],
     parameters: Object.keys(clientHeaderParameters).map((name) => ({
       $ref: `#/components/parameters/${name}`,
     })),
-    description: options.mutates ? `${PRODUCTION_WARNING}\n\n${route.description ?? ""}` : route.description,
-    responses: {
-      ...route.responses,
-      ...Object.fromEntries([...new Set(errors)].sort().map((status) => [status, errorResponse(status)])),
-    },
-  }) as R;
+    description: config.mutates ? `${PRODUCTION_WARNING}\n\n${route.description ?? ""}` : route.description,
+    responses,
+  };
+  return createRoute(apiConfig);
 }

@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "./app-env";
+import type { ApiEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { validationDetails } from "./validation";
 
-async function rawInput(c: Context<AppEnv>, target: string): Promise<unknown> {
+async function rawInput(c: Context, target: string): Promise<unknown> {
   switch (target) {
     case "json":
       return c.req.json().catch(() => undefined);
@@ -19,9 +19,12 @@ async function rawInput(c: Context<AppEnv>, target: string): Promise<unknown> {
   }
 }
 
-/** Every feature's router: a failed validation becomes the 400 envelope, one line per problem. */
+/**
+ * Every feature's router: a failed validation becomes the 400 envelope, one line per problem.
+ * Routers are mounted under /api/v1, behind the client-headers and D1-session middleware.
+ */
 export function createRouter() {
-  return new OpenAPIHono<AppEnv>({
+  return new OpenAPIHono<ApiEnv>({
     defaultHook: async (result, c) => {
       if (result.success) return;
       const input = await rawInput(c, result.target);

@@ -24,9 +24,3 @@ export function formatForHumans(date: Date, timezone: Timezone, language: Langua
   const shifted = new Date(date.getTime() + offsetMinutes(timezone) * 60_000);
   return `${formatters[language].format(shifted)} (${timezone})`;
 }
-
-/** A whole-number setting (days, sizes) from a configuration string, or the default when unset or invalid. */
-export function wholeNumberSetting(value: string | undefined, fallback: number): number {
-  const days = Number(value);
-  return value !== undefined && value !== "" && Number.isInteger(days) && days >= 0 ? days : fallback;
-}

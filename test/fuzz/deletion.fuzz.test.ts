@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { users } from "../../src/db/schema";
-import { clearFlagCache } from "../../src/features/feature-flags/flags";
+import { clearFlagCache } from "../../src/flags/flags";
 import { PLATFORMS } from "../../src/lib/client-headers";
 import { createUser, tokenFor } from "../helpers";
 import {

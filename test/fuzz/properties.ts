@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, type MockInstance, vi } from "vitest";
+import { type Envelope, ISO_UTC } from "../helpers";
 
 // Shared by the fuzz files: how many runs, how to send a request and count it, the envelope
 // check, and the snapshot that shows a refused request changed nothing.
@@ -144,16 +145,9 @@ export const GENERIC_MESSAGES: Record<"en" | "tr", Record<number, string>> = {
   },
 };
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ENVELOPE_KEYS = ["data", "errors", "isSuccess", "statusCode", "timestamp"];
 
-export type Envelope = {
-  isSuccess: boolean;
-  statusCode: number;
-  data: unknown;
-  errors: string[];
-  timestamp: string;
-};
+export type { Envelope };
 
 /** The path as the router matches it: percent-escapes decoded as `decodeURI` does (`/op%65napi.json` is /openapi.json). */
 function routedPath(path: string): string {

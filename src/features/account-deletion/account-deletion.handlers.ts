@@ -1,10 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../lib/app-env";
+import { isEnabled } from "../../flags/flags";
 import { success } from "../../lib/envelope";
 import { ApiError } from "../../lib/errors";
 import { revalidatedJson } from "../../lib/http-cache";
-import { wholeNumberSetting } from "../../lib/time";
-import { isEnabled } from "../feature-flags/flags";
+import { settings } from "../../lib/settings";
 import type {
   cancelDeletionRoute,
   finalizeNowRoute,
@@ -16,9 +15,9 @@ import { deleteAccountMedia, finalizeAccounts } from "./finalize";
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute, AppEnv> = async (c) => {
+export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute> = async (c) => {
   const { reason } = c.req.valid("json");
-  const graceDays = wholeNumberSetting(c.env.ACCOUNT_DELETION_GRACE_DAYS, 28);
+  const graceDays = settings(c.env).ACCOUNT_DELETION_GRACE_DAYS;
   const row = await requestDeletion(
     c.get("db"),
     c.get("user").id,
@@ -37,7 +36,7 @@ export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute, A
   );
 };
 
-export const getDeletionHandler: RouteHandler<typeof getDeletionRoute, AppEnv> = (c) => {
+export const getDeletionHandler: RouteHandler<typeof getDeletionRoute> = (c) => {
   const user = c.get("user");
   return revalidatedJson(c, {
     userId: user.id,
@@ -49,7 +48,7 @@ export const getDeletionHandler: RouteHandler<typeof getDeletionRoute, AppEnv> =
   });
 };
 
-export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute, AppEnv> = async (c) => {
+export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute> = async (c) => {
   const row = await cancelDeletion(c.get("db"), c.get("user").id, c.get("client"));
   return c.json(
     success({
@@ -61,7 +60,7 @@ export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute, App
   );
 };
 
-export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute, AppEnv> = async (c) => {
+export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (c) => {
   if (!(await isEnabled(c.env, "account-deletion-finalize-now"))) {
     throw new ApiError(403, [{ key: "deletion.finalizeNowDisabled" }]);
   }

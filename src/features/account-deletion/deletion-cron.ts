@@ -2,8 +2,8 @@ import { and, eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { users } from "../../db/schema";
 import { errorFields, log } from "../../lib/log";
-import { wholeNumberSetting } from "../../lib/time";
-import { deleteQueuedObjects, outboxSize, queuedKeys } from "../media/media-outbox";
+import { settings } from "../../lib/settings";
+import { deleteQueuedObjects, outboxSize, queuedKeys } from "../../media-store/outbox";
 import { finalizeAccounts } from "./finalize";
 
 // A Cron Trigger may run for minutes, but each D1 call and R2 call counts against the
@@ -40,8 +40,8 @@ async function countDue(db: Db, now: Date): Promise<number> {
 export async function runDeletionCron(env: Env, db: Db, now = new Date()): Promise<CronSummary> {
   const startedAt = Date.now();
   const withinBudget = () => Date.now() - startedAt < RUN_BUDGET_MS;
-  const batchSize = wholeNumberSetting(env.ACCOUNT_DELETION_BATCH_SIZE, 50) || 50;
-  const maxBatches = wholeNumberSetting(env.ACCOUNT_DELETION_MAX_BATCHES_PER_RUN, 20) || 20;
+  const { ACCOUNT_DELETION_BATCH_SIZE: batchSize, ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: maxBatches } =
+    settings(env);
   const summary: CronSummary = {
     found: await countDue(db, now),
     finalized: 0,

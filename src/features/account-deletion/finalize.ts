@@ -2,39 +2,19 @@ import { and, asc, eq, inArray, lte, or, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { follows, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
-import { type DrainResult, deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../media/media-outbox";
+import {
+  type DrainResult,
+  deleteQueuedObjects,
+  queuedKeys,
+  queueProfilePhotos,
+} from "../../media-store/outbox";
+import { ERASURE, erasedValues } from "../../users/erasure";
 import { auditTransition, type EventSource } from "./audit";
 
-/**
- * What finalization leaves of a user: a tombstone with its id, timestamps, roles and consent
- * records (kept as the record of what the person agreed to while the account existed; they say
- * nothing about the person). Everything that identifies or describes the person is erased, and
- * the username and email are freed.
- */
-function erasedPersonalData(now: Date) {
+/** The finalized row: every personal column erased (src/users/erasure.ts), the tombstone's state set. */
+function finalizedUser(now: Date) {
   return {
-    username: null,
-    usernameChangedAt: null,
-    name: null,
-    surname: null,
-    email: null,
-    countryCode: null,
-    phoneNumber: null,
-    gender: null,
-    birthDate: null,
-    interests: [],
-    expertise: null,
-    bio: null,
-    instagram: null,
-    tiktok: null,
-    x: null,
-    snapchat: null,
-    facebook: null,
-    availabilityStatus: "offline" as const,
-    profilePhotoId: null,
-    profilePhotoKey: null,
-    lastLogin: null,
-    accountDeletionReason: null,
+    ...erasedValues(ERASURE.users),
     accountDeletionStatus: "finalized" as const,
     accountDeletionFinalizedAt: now,
     deletedAt: now,
@@ -80,7 +60,7 @@ export async function finalizeAccounts(
       .delete(follows)
       .where(or(inArray(follows.followerId, accountIds), inArray(follows.followeeId, accountIds))),
     auditTransition(db, targeted, "deletion_finalized", source, client, now),
-    db.update(users).set(erasedPersonalData(now)).where(targeted).returning({ id: users.id }),
+    db.update(users).set(finalizedUser(now)).where(targeted).returning({ id: users.id }),
   ]);
   return finalized.map((row) => row.id);
 }

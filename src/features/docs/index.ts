@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../lib/app-env";
 import { clientHeaderParameters } from "../../lib/client-headers";
 import { SECURITY_SCHEME } from "../../lib/route";
-import { SERVERS } from "./servers";
+import { SERVERS } from "../../lib/servers";
 
 const DOCUMENT_CONFIG = {
   openapi: "3.1.0",

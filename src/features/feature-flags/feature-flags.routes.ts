@@ -1,8 +1,8 @@
 import * as z from "zod";
+import { FEATURE_FLAGS } from "../../flags/flags";
 import { requireRole } from "../../lib/auth";
 import { envelopeOf } from "../../lib/envelope";
 import { apiRoute } from "../../lib/route";
-import { FEATURE_FLAGS } from "./flags";
 
 export const FeatureFlagSchema = z
   .object({

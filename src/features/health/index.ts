@@ -1,27 +1,5 @@
-import * as z from "zod";
-import { envelopeOf, success } from "../../lib/envelope";
-import { apiRoute } from "../../lib/route";
 import { createRouter } from "../../lib/router";
+import { getHealthHandler } from "./health.handlers";
+import { getHealth } from "./health.routes";
 
-const getHealth = apiRoute(
-  {
-    method: "get",
-    path: "/health",
-    tags: ["Health"],
-    summary: "Liveness",
-    description: "Public. Answers without touching D1, R2 or KV.",
-    responses: {
-      200: {
-        description: "The service is up",
-        content: {
-          "application/json": { schema: envelopeOf(z.object({ status: z.literal("ok") }).openapi("Health")) },
-        },
-      },
-    },
-  },
-  { public: true },
-);
-
-export const healthRouter = createRouter().openapi(getHealth, (c) =>
-  c.json(success({ status: "ok" as const }), 200),
-);
+export const healthRouter = createRouter().openapi(getHealth, getHealthHandler);

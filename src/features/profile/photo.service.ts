@@ -4,9 +4,9 @@ import { mediaOutbox, type UserRow, users } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { newObjectId } from "../../lib/ids";
 import { errorFields, log } from "../../lib/log";
-import { accountIsEditable, accountStateError } from "../account-deletion/lock";
-import { deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../media/media-outbox";
-import { profilePhotoKey } from "../media/media-url";
+import { profilePhotoKey } from "../../media-store/keys";
+import { deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../../media-store/outbox";
+import { accountIsEditable, accountStateError } from "../../users/account-state";
 import { inspectImage, stripMetadata } from "./photo-image";
 
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { envelopeOf } from "../../lib/envelope";
 import { apiRoute } from "../../lib/route";
-import { UserSchema } from "../users/user.schema";
+import { UserSchema } from "../../users/user-view";
 import { MAX_PHOTO_BYTES } from "./photo.service";
 import { ProfileUpdateSchema, UsernameChangeSchema } from "./profile.schemas";
 

@@ -4,7 +4,7 @@ import { isUniqueViolation } from "../../db/errors";
 import { type UserRow, users } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
-import { accountIsEditable, accountStateError } from "../account-deletion/lock";
+import { accountIsEditable, accountStateError } from "../../users/account-state";
 import type { ProfileUpdate } from "./profile.schemas";
 
 /** Replaces the editable profile in one conditional UPDATE; the unique index decides email races. */

@@ -1,12 +1,11 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../lib/app-env";
 import { revalidatedJson } from "../../lib/http-cache";
-import { toUser } from "./user.schema";
+import { toUser } from "../../users/user-view";
 import type { getMe, getMyStats } from "./users.routes";
 import { readStats } from "./users.service";
 
-export const getMeHandler: RouteHandler<typeof getMe, AppEnv> = (c) =>
+export const getMeHandler: RouteHandler<typeof getMe> = (c) =>
   revalidatedJson(c, toUser(c.get("user"), c.env, c.req.url));
 
-export const getMyStatsHandler: RouteHandler<typeof getMyStats, AppEnv> = async (c) =>
+export const getMyStatsHandler: RouteHandler<typeof getMyStats> = async (c) =>
   revalidatedJson(c, await readStats(c.get("db"), c.get("user").id));

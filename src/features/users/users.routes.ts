@@ -2,7 +2,7 @@ import * as z from "zod";
 import { envelopeOf } from "../../lib/envelope";
 import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
-import { UserSchema } from "./user.schema";
+import { UserSchema } from "../../users/user-view";
 
 const count = (example: number) =>
   z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ format: "int64", example });

@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { mediaOutbox, users } from "../../db/schema";
-import { errorFields, log } from "../../lib/log";
-import { mediaCacheRequest } from "./media-url";
+import type { Db } from "../db/client";
+import { mediaOutbox, users } from "../db/schema";
+import { errorFields, log } from "../lib/log";
+import { mediaCacheRequest } from "./keys";
 
 // R2 deletes at most 1,000 keys a call; D1 binds at most 100 parameters a statement.
 const R2_DELETE_LIMIT = 1000;
@@ -10,7 +10,7 @@ const D1_PARAMETER_LIMIT = 100;
 
 /**
  * Drops this location's cached copies of deleted objects. (The Cache API is per location;
- * copies elsewhere expire within EDGE_CACHE_SECONDS of the media route.)
+ * copies elsewhere expire within the media route's edge cache lifetime (src/features/media/media.service.ts).)
  */
 async function purgeCachedCopies(keys: readonly string[]): Promise<void> {
   await Promise.all(keys.map((key) => caches.default.delete(mediaCacheRequest(key))));

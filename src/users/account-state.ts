@@ -1,7 +1,7 @@
 import { eq, isNull, or } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { type UserRow, users } from "../../db/schema";
-import { ApiError } from "../../lib/errors";
+import type { Db } from "../db/client";
+import { type UserRow, users } from "../db/schema";
+import { ApiError } from "../lib/errors";
 
 /**
  * The SQL condition every profile write carries: the account is neither pending deletion nor

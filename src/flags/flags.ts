@@ -1,4 +1,4 @@
-import { errorFields, log } from "../../lib/log";
+import { errorFields, log } from "../lib/log";
 
 /** Every flag the service knows, with its safe default. A key not listed here does not exist. */
 export const FEATURE_FLAGS = {

@@ -1,3 +1,5 @@
+import { settings } from "../lib/settings";
+
 export const PROFILE_PHOTO_PREFIX = "profile-photos";
 
 /** The R2 key of a profile photo: built by the server from ids, never from a file name. */
@@ -7,9 +9,7 @@ export function profilePhotoKey(userId: string, photoId: string, extension: stri
 
 /** The public URL of an R2 media key: the R2 custom domain when configured, else the media route. */
 export function mediaUrl(key: string, env: Env, requestUrl: string): string {
-  const base = env.PUBLIC_MEDIA_BASE_URL
-    ? env.PUBLIC_MEDIA_BASE_URL.replace(/\/+$/, "")
-    : `${new URL(requestUrl).origin}/media`;
+  const base = settings(env).PUBLIC_MEDIA_BASE_URL ?? `${new URL(requestUrl).origin}/media`;
   return `${base}/${key}`;
 }
 

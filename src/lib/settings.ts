@@ -1,0 +1,74 @@
+import * as z from "zod";
+
+// wrangler.toml [vars] and secrets arrive as strings; an empty one means "not set".
+const unset = (value: unknown) => (value === "" ? undefined : value);
+const optionalText = z.preprocess(unset, z.string().optional());
+const wholeNumber = (fallback: number, min: number) =>
+  z.preprocess(unset, z.coerce.number().int().min(min).default(fallback));
+const commaList = z
+  .string()
+  .default("")
+  .transform(
+    (list) =>
+      new Set(
+        list
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean),
+      ),
+  );
+
+const settingsSchema = z
+  .object({
+    JWT_ALGORITHM: z.preprocess(unset, z.enum(["HS256", "RS256", "ES256"]).default("HS256")),
+    JWT_SECRET: optionalText,
+    JWT_JWKS_URL: z.preprocess(unset, z.url().optional()),
+    JWT_ISSUER: optionalText,
+    JWT_AUDIENCE: optionalText,
+    ACCOUNT_DELETION_GRACE_DAYS: wholeNumber(28, 0),
+    ACCOUNT_DELETION_BATCH_SIZE: wholeNumber(50, 1),
+    ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: wholeNumber(20, 1),
+    USERNAME_CHANGE_COOLDOWN_DAYS: wholeNumber(30, 0),
+    PUBLIC_MEDIA_BASE_URL: z.preprocess(
+      unset,
+      z
+        .url()
+        .transform((url) => url.replace(/\/+$/, ""))
+        .optional(),
+    ),
+    ALLOWED_ORIGINS: commaList,
+  })
+  .superRefine((settings, context) => {
+    const problem = (path: string, message: string) =>
+      context.addIssue({ code: "custom", path: [path], message });
+    if (settings.JWT_JWKS_URL && settings.JWT_ALGORITHM === "HS256")
+      problem("JWT_ALGORITHM", "must be RS256 or ES256 when JWT_JWKS_URL is set");
+    if (!settings.JWT_JWKS_URL && settings.JWT_ALGORITHM !== "HS256")
+      problem("JWT_JWKS_URL", `is needed by JWT_ALGORITHM ${settings.JWT_ALGORITHM}`);
+    if (!settings.JWT_JWKS_URL && !settings.JWT_SECRET) problem("JWT_SECRET", "is not configured");
+  });
+
+export type Settings = z.output<typeof settingsSchema>;
+
+/** A deployment error: its message names each bad setting, and it surfaces as a logged 500. */
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+// An isolate serves every request with the same env object; tests pass their own.
+const parsed = new WeakMap<Env, Settings>();
+
+/** The Worker's settings, parsed once per env object (so once per isolate in production). */
+export function settings(env: Env): Settings {
+  let result = parsed.get(env);
+  if (!result) {
+    const outcome = settingsSchema.safeParse(env);
+    if (!outcome.success) {
+      const problems = outcome.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+      throw new SettingsError(`invalid settings: ${problems.join("; ")}`);
+    }
+    result = outcome.data;
+    parsed.set(env, result);
+  }
+  return result;
+}

@@ -1,0 +1,110 @@
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type * as schema from "../db/schema";
+
+/**
+ * What finalizing an account does to each column of a row about that person: erased (set to the
+ * value given), or kept, with the reason it may outlive the account.
+ */
+type ColumnDecision<T> = { erase: T } | { keep: string };
+type ColumnPlan<Row> = { [Column in keyof Row]-?: ColumnDecision<Row[Column]> };
+/** A table whose rows about the person go entirely. */
+type RowsDeleted = { deleteRows: string };
+
+type Tables = {
+  [Name in keyof typeof schema as (typeof schema)[Name] extends SQLiteTable
+    ? Name
+    : never]: (typeof schema)[Name];
+};
+type Row<Name extends keyof Tables> = Tables[Name] extends { $inferSelect: infer R } ? R : never;
+
+/**
+ * The one place that decides, for every table and every column, what an account deletion erases.
+ * A new table or column without a decision here is a type error.
+ */
+export const ERASURE = {
+  users: {
+    id: { keep: "the tombstone's identity: other records refer to it" },
+    username: { erase: null },
+    usernameChangedAt: { erase: null },
+    name: { erase: null },
+    surname: { erase: null },
+    email: { erase: null },
+    availabilityStatus: { erase: "offline" },
+    countryCode: { erase: null },
+    phoneNumber: { erase: null },
+    gender: { erase: null },
+    birthDate: { erase: null },
+    interests: { erase: [] },
+    expertise: { erase: null },
+    bio: { erase: null },
+    instagram: { erase: null },
+    tiktok: { erase: null },
+    x: { erase: null },
+    snapchat: { erase: null },
+    facebook: { erase: null },
+    privacyPolicyAccepted: { keep: "consent record: what the person agreed to, describing nobody" },
+    privacyPolicyVersion: { keep: "consent record" },
+    termsOfUseAccepted: { keep: "consent record" },
+    termsOfUseVersion: { keep: "consent record" },
+    consentFormAccepted: { keep: "consent record" },
+    consentFormVersion: { keep: "consent record" },
+    isRegistrationComplete: { keep: "account state, not about the person" },
+    roles: { keep: "account state: who could do what while the account existed" },
+    profilePhotoId: { erase: null },
+    profilePhotoKey: { erase: null },
+    lastLogin: { erase: null },
+    createdAt: { keep: "the account's lifecycle times" },
+    updatedAt: { keep: "set to the finalization time" },
+    accountDeletionStatus: { keep: "set to finalized: the tombstone's state" },
+    accountDeletionReason: { erase: null },
+    accountDeletionRequestedAt: { keep: "the account's lifecycle times" },
+    accountDeletionScheduledFor: { keep: "the account's lifecycle times" },
+    accountDeletionCancelledAt: { keep: "the account's lifecycle times" },
+    accountDeletionFinalizedAt: { keep: "set to the finalization time" },
+    deletedAt: { keep: "set to the finalization time" },
+  },
+  follows: { deleteRows: "who someone follows, and who follows them, describes them; both directions go" },
+  liveStreams: {
+    id: { keep: "the platform's record of a stream" },
+    userId: { keep: "an id, not a person's data; the platform's own record" },
+    title: { erase: null },
+    startedAt: { keep: "the platform's record of a stream" },
+    endedAt: { keep: "the platform's record of a stream" },
+  },
+  userCounters: {
+    userId: { keep: "an id" },
+    followersCount: { keep: "numbers only; the follows themselves go" },
+    followingCount: { keep: "numbers only; the follows themselves go" },
+    liveStreamsCount: { keep: "numbers only" },
+  },
+  accountEvents: {
+    id: { keep: "the audit trail's own sequence" },
+    userId: { keep: "the audit trail says whose account changed, by id" },
+    event: { keep: "the audit trail" },
+    source: { keep: "the audit trail" },
+    platform: { keep: "a client kind, which identifies nobody" },
+    appVersion: { keep: "a version number, which identifies nobody" },
+    deviceId: { erase: null },
+    createdAt: { keep: "the audit trail" },
+  },
+  mediaOutbox: { deleteRows: "each row goes once R2 confirmed its object's deletion" },
+} satisfies { [Name in keyof Tables]: ColumnPlan<Row<Name>> | RowsDeleted };
+
+type ErasedColumns<Plan> = {
+  [Column in keyof Plan as Plan[Column] extends { erase: unknown } ? Column : never]: Plan[Column] extends {
+    erase: infer Value;
+  }
+    ? Value
+    : never;
+};
+
+/** The erased values of a table's plan, for the UPDATE that finalizes its rows. */
+export function erasedValues<Plan extends Record<string, ColumnDecision<unknown>>>(
+  plan: Plan,
+): ErasedColumns<Plan> {
+  const values: Record<string, unknown> = {};
+  for (const [column, decision] of Object.entries(plan)) {
+    if ("erase" in decision) values[column] = structuredClone(decision.erase);
+  }
+  return values as ErasedColumns<Plan>;
+}

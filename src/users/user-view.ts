@@ -1,0 +1,127 @@
+import * as z from "zod";
+import "@hono/zod-openapi";
+import { createSelectSchema } from "drizzle-zod";
+import { ROLES, type UserRow, users } from "../db/schema";
+import { mediaUrl } from "../media-store/keys";
+
+/** Columns that stay inside the service: the API shows them differently (id, photo) or not at all. */
+const INTERNAL_COLUMNS = {
+  id: true,
+  usernameChangedAt: true,
+  profilePhotoId: true,
+  profilePhotoKey: true,
+  accountDeletionReason: true,
+} as const;
+type InternalColumn = keyof typeof INTERNAL_COLUMNS;
+
+/** A stored time is an ISO 8601 UTC string in the API. */
+type IsoDates<T> = {
+  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+};
+type IsoDateSchemas<Shape> = {
+  [K in keyof Shape]: Shape[K] extends z.ZodDate
+    ? z.ZodISODateTime
+    : Shape[K] extends z.ZodNullable<z.ZodDate>
+      ? z.ZodNullable<z.ZodISODateTime>
+      : Shape[K];
+};
+
+function isoDateSchemas<Shape extends z.ZodRawShape>(shape: Shape): IsoDateSchemas<Shape> {
+  const converted = Object.entries(shape).map(([key, schema]) => {
+    if (schema instanceof z.ZodDate) return [key, z.iso.datetime()];
+    if (schema instanceof z.ZodNullable && schema.unwrap() instanceof z.ZodDate) {
+      return [key, z.iso.datetime().nullable()];
+    }
+    return [key, schema];
+  });
+  return Object.fromEntries(converted) as IsoDateSchemas<Shape>;
+}
+
+// Types, nullability and enums come from the table; only the JSON columns need their element type.
+const columns = createSelectSchema(users, {
+  email: z.email().nullable(),
+  interests: z.array(z.string()),
+  roles: z.array(z.enum(ROLES)),
+}).omit(INTERNAL_COLUMNS);
+
+export const ProfilePhotoSchema = z
+  .object({ _id: z.string(), url: z.url(), type: z.literal("image") })
+  .nullable()
+  .openapi("ProfilePhoto");
+
+/** The seed's user object: every shown column of `users`, plus `_id` and `profilePhoto`. */
+export const UserSchema = z
+  .object({
+    _id: z.string().openapi({ example: "507f1f77bcf86cd799439011" }),
+    ...isoDateSchemas(columns.shape),
+    profilePhoto: ProfilePhotoSchema,
+  })
+  .openapi("User", {
+    example: {
+      _id: "507f1f77bcf86cd799439011",
+      name: "John",
+      surname: "Doe",
+      username: "johndoe123",
+      availabilityStatus: "available",
+      countryCode: "90",
+      phoneNumber: "5551234567",
+      gender: "male",
+      birthDate: "1995-06-15T00:00:00.000Z",
+      interests: ["music", "sports", "travel", "cooking", "reading"],
+      expertise: "designer",
+      privacyPolicyAccepted: true,
+      privacyPolicyVersion: "1.2.0",
+      termsOfUseAccepted: true,
+      termsOfUseVersion: "1.1.0",
+      consentFormAccepted: true,
+      consentFormVersion: "1.0.0",
+      isRegistrationComplete: true,
+      roles: ["user"],
+      profilePhoto: {
+        _id: "507f1f77bcf86cd799439012",
+        url: "https://example.com/profile.jpg",
+        type: "image",
+      },
+      lastLogin: "2024-01-15T09:30:00.000Z",
+      createdAt: "2024-01-15T10:30:00.000Z",
+      updatedAt: "2024-01-15T12:30:00.000Z",
+      email: "john.doe@example.com",
+      bio: "Passionate about technology and travel",
+      instagram: "myinstagram",
+      tiktok: "mytiktok",
+      x: "mytwitterx",
+      snapchat: "mysnapchat",
+      facebook: "myfacebook",
+      accountDeletionStatus: null,
+      accountDeletionRequestedAt: null,
+      accountDeletionScheduledFor: null,
+      accountDeletionCancelledAt: null,
+      accountDeletionFinalizedAt: null,
+      deletedAt: null,
+    },
+  });
+
+export type User = z.infer<typeof UserSchema>;
+
+type ShownColumns = IsoDates<Omit<UserRow, InternalColumn>>;
+
+function shownColumns(row: UserRow): ShownColumns {
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (Object.hasOwn(INTERNAL_COLUMNS, key)) continue;
+    shown[key] = value instanceof Date ? value.toISOString() : value;
+  }
+  return shown as ShownColumns;
+}
+
+/** The API's view of a user row. `requestUrl` locates the media route when no media domain is set. */
+export function toUser(row: UserRow, env: Env, requestUrl: string): User {
+  return {
+    _id: row.id,
+    ...shownColumns(row),
+    profilePhoto:
+      row.profilePhotoId && row.profilePhotoKey
+        ? { _id: row.profilePhotoId, url: mediaUrl(row.profilePhotoKey, env, requestUrl), type: "image" }
+        : null,
+  };
+}
