@@ -148,3 +148,30 @@ export const mediaOutbox = sqliteTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+
+// ---- Data export -------------------------------------------------------------------------
+
+export const DATA_EXPORT_STATUSES = ["building", "ready", "failed"] as const;
+
+// A user's latest data export, one row per user: the primary key is what makes "one export at a
+// time, one a day" a single conditional upsert. The archive's R2 key is fixed when the export
+// starts, so an object a build may have stored is always named by a row until its row goes.
+export const dataExports = sqliteTable(
+  "data_exports",
+  {
+    userId: text("user_id")
+      .primaryKey()
+      .references(() => users.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    status: text("status", { enum: DATA_EXPORT_STATUSES }).notNull(),
+    objectKey: text("object_key").notNull(),
+    sizeBytes: integer("size_bytes"),
+    requestedAt: time("requested_at").notNull(),
+    completedAt: time("completed_at"),
+    // When the archive and this row are deleted (the cron), whatever the status.
+    expiresAt: time("expires_at").notNull(),
+  },
+  (t) => [uniqueIndex("data_exports_id_unique").on(t.id), index("data_exports_expires_idx").on(t.expiresAt)],
+);
+
+export type DataExportRow = typeof dataExports.$inferSelect;

@@ -7,7 +7,8 @@ export type LimiterName =
   | "MUTATION_LIMITER"
   | "PHOTO_UPLOAD_LIMITER"
   | "ACCOUNT_DELETION_LIMITER"
-  | "AUTH_FAILURE_LIMITER";
+  | "AUTH_FAILURE_LIMITER"
+  | "DATA_EXPORT_DOWNLOAD_LIMITER";
 
 // Every limiter counts over a 60-second period, so a refused client may retry after it.
 const RETRY_AFTER_SECONDS = "60";

@@ -119,8 +119,9 @@ export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRout
     })),
     description: options.mutates ? `${PRODUCTION_WARNING}\n\n${route.description ?? ""}` : route.description,
     responses: {
-      ...route.responses,
       ...Object.fromEntries([...new Set(errors)].sort().map((status) => [status, errorResponse(status)])),
+      // A route may document one of these statuses its own way (a longer Retry-After, say).
+      ...route.responses,
     },
   }) as R;
 }
