@@ -56,7 +56,7 @@ export const DataExportArchiveSchema = z
       .object({
         _id: id,
         contentType: z.string(),
-        byteLength: z.number().int().nonnegative(),
+        byteLength: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ format: "int64" }),
         base64: z.string().openapi({ format: "byte" }),
       })
       .nullable(),

@@ -20,7 +20,7 @@ export const DataExportStateSchema = z
     downloadUrl: z.url().nullable().openapi({
       description: "Set when ready: a signed link that needs no token",
       example:
-        "https://api.example.com/api/v1/data-exports/6a1f0c2e9b3d4e5f60718293/download?expires=1775642400&signature=…",
+        "https://api.example.com/api/v1/data-exports/6a1f0c2e9b3d4e5f60718293/download?expires=1775642400&signature=Jx0v8sXkq3m2b9YwQe5LrT1uN6cZpA4dHfGiK7oVj0E",
     }),
     downloadUrlExpiresAt: at("2026-04-08T10:00:00.000Z").openapi({
       description: "When the download link stops working (24 hours after it was given)",
@@ -109,11 +109,18 @@ export const DownloadQuerySchema = z.object({
   expires: z.coerce
     .number()
     .int()
-    .positive()
-    .openapi({ param: { name: "expires", in: "query" }, example: 1775642400, description: "Epoch seconds" }),
+    .min(1)
+    .max(99_999_999_999)
+    .openapi({
+      param: { name: "expires", in: "query" },
+      format: "int64",
+      example: 1775642400,
+      description: "Epoch seconds",
+    }),
   signature: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .length(43)
+    .regex(/^[A-Za-z0-9_-]+$/)
     .openapi({ param: { name: "signature", in: "query" }, description: "HMAC-SHA256, base64url" }),
 });
 
