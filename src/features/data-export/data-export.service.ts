@@ -11,12 +11,12 @@ export const EXPORT_PREFIX = "exports";
 /** One new export a day per user. */
 const COOLDOWN_MS = 24 * 60 * 60 * 1000;
 /** Archives are deleted this long after they were asked for. */
-export const RETENTION_DAYS = 7;
+const RETENTION_DAYS = 7;
 /** How long a download link works. */
 export const LINK_TTL_MS = 24 * 60 * 60 * 1000;
 // A build runs in waitUntil, which ends 30 seconds after the response at most: a build still
 // "building" long after that died with its isolate, and counts as failed.
-export const BUILD_TIMEOUT_MS = 15 * 60 * 1000;
+const BUILD_TIMEOUT_MS = 15 * 60 * 1000;
 // Per cron run: each expired archive costs an R2 delete and a cache purge.
 const EXPIRY_BATCH = 500;
 
