@@ -192,6 +192,31 @@ describe("POST then GET /users/me/data-export", () => {
     expect(retried.exportId).not.toBe(failed.exportId);
   });
 
+  it("keeps an archive whose put stored it and then failed named, and queues it when replaced", async () => {
+    const { user, token } = await signedIn();
+    const ambiguous = new Proxy(env.MEDIA, {
+      get(target, property) {
+        if (property === "put") {
+          return async (...args: Parameters<R2Bucket["put"]>) => {
+            await target.put(...args);
+            throw new Error("simulated connection reset after the write");
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const failed = await exportNow(token, { MEDIA: ambiguous });
+    expect(failed.status).toBe("failed");
+    const row = await exportRow(user.id);
+    if (!row) throw new Error("no export row");
+    expect(await env.MEDIA.head(row.objectKey)).not.toBeNull();
+
+    expect((await exportNow(token)).status).toBe("ready");
+    const queued = await db.select().from(mediaOutbox).where(eq(mediaOutbox.key, row.objectKey));
+    expect(queued).toHaveLength(1);
+  });
+
   it("counts a build that never finished as failed after its timeout, and replaces it", async () => {
     const { user, token } = await signedIn();
     const longAgo = new Date(Date.now() - 60 * 60 * 1000);
