@@ -27,10 +27,14 @@ export default defineConfig(async () => {
             ACCOUNT_DELETION_LIMITER: { namespace_id: "1003", simple: { limit: 100_000, period: 60 } },
             AUTH_FAILURE_LIMITER: { namespace_id: "1004", simple: { limit: 100_000, period: 60 } },
             TEST_TIGHT_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 60 } },
+            // Data export downloads.
+            DATA_EXPORT_DOWNLOAD_LIMITER: { namespace_id: "1005", simple: { limit: 100_000, period: 60 } },
           },
           bindings: {
             TEST_MIGRATIONS: migrations,
             JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
+            // Data export download links.
+            EXPORT_SIGNING_SECRET: "test-export-secret-0123456789abcdef0123456789",
           },
         },
       }),

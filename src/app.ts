@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { languageDetector } from "hono/language";
 import { requestId } from "hono/request-id";
 import { accountDeletionRouter } from "./features/account-deletion";
+import { dataExportRouter } from "./features/data-export";
 import { mountDocs } from "./features/docs";
 import { featureFlagsRouter } from "./features/feature-flags";
 import { healthRouter } from "./features/health";
@@ -76,6 +77,7 @@ export function createApp() {
   app.route("/api/v1", usersRouter);
   app.route("/api/v1", profileRouter);
   app.route("/api/v1", accountDeletionRouter);
+  app.route("/api/v1", dataExportRouter);
   app.route("/api/v1", featureFlagsRouter);
   app.route("/", mediaRouter);
   app.route("/", mountDocs(app));

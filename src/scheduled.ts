@@ -1,7 +1,15 @@
 import { createDb } from "./db/client";
 import { runDeletionCron } from "./features/account-deletion/deletion-cron";
+import { expireDataExports } from "./features/data-export/data-export.service";
 
-/** The Cron Trigger's entry: finalizes due account deletions and drains the media outbox. */
+/**
+ * The Cron Trigger's entry: finalizes due account deletions and drains the media outbox, and
+ * deletes data exports past their retention. The jobs are independent: one failing does not stop
+ * the other, and the run still fails with it.
+ */
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
-  await runDeletionCron(env, createDb(env.DB), new Date(controller.scheduledTime));
+  const db = createDb(env.DB);
+  const now = new Date(controller.scheduledTime);
+  const outcomes = await Promise.allSettled([runDeletionCron(env, db, now), expireDataExports(env, db, now)]);
+  for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
 }

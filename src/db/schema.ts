@@ -13,14 +13,13 @@ export const ROLES = ["user", "admin"] as const;
 export const users = sqliteTable(
   "users",
   {
+    // In the seed's order of the user object, which the API view follows.
     id: text("id").primaryKey(),
+    name: text("name"),
+    surname: text("surname"),
     // Stored lowercased; null once an account is finalized, which frees the name.
     username: text("username"),
     usernameChangedAt: time("username_changed_at"),
-    name: text("name"),
-    surname: text("surname"),
-    // Kept as the user typed it; uniqueness is case-insensitive (index below).
-    email: text("email"),
     availabilityStatus: text("availability_status", { enum: AVAILABILITY_STATUSES })
       .notNull()
       .default("available"),
@@ -30,12 +29,6 @@ export const users = sqliteTable(
     birthDate: time("birth_date"),
     interests: text("interests", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     expertise: text("expertise"),
-    bio: text("bio"),
-    instagram: text("instagram"),
-    tiktok: text("tiktok"),
-    x: text("x"),
-    snapchat: text("snapchat"),
-    facebook: text("facebook"),
     privacyPolicyAccepted: flag("privacy_policy_accepted").notNull().default(false),
     privacyPolicyVersion: text("privacy_policy_version"),
     termsOfUseAccepted: flag("terms_of_use_accepted").notNull().default(false),
@@ -53,6 +46,14 @@ export const users = sqliteTable(
     lastLogin: time("last_login"),
     createdAt: time("created_at").notNull(),
     updatedAt: time("updated_at").notNull(),
+    // Kept as the user typed it; uniqueness is case-insensitive (index below).
+    email: text("email"),
+    bio: text("bio"),
+    instagram: text("instagram"),
+    tiktok: text("tiktok"),
+    x: text("x"),
+    snapchat: text("snapchat"),
+    facebook: text("facebook"),
     accountDeletionStatus: text("account_deletion_status", { enum: ACCOUNT_DELETION_STATUSES }),
     accountDeletionReason: text("account_deletion_reason"),
     accountDeletionRequestedAt: time("account_deletion_requested_at"),
@@ -148,3 +149,30 @@ export const mediaOutbox = sqliteTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+
+// ---- Data export -------------------------------------------------------------------------
+
+export const DATA_EXPORT_STATUSES = ["building", "ready", "failed"] as const;
+
+// A user's latest data export, one row per user: the primary key is what makes "one export at a
+// time, one a day" a single conditional upsert. The archive's R2 key is fixed when the export
+// starts, so an object a build may have stored is always named by a row until its row goes.
+export const dataExports = sqliteTable(
+  "data_exports",
+  {
+    userId: text("user_id")
+      .primaryKey()
+      .references(() => users.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    status: text("status", { enum: DATA_EXPORT_STATUSES }).notNull(),
+    objectKey: text("object_key").notNull(),
+    sizeBytes: integer("size_bytes"),
+    requestedAt: time("requested_at").notNull(),
+    completedAt: time("completed_at"),
+    // When the archive and this row are deleted (the cron), whatever the status.
+    expiresAt: time("expires_at").notNull(),
+  },
+  (t) => [uniqueIndex("data_exports_id_unique").on(t.id), index("data_exports_expires_idx").on(t.expiresAt)],
+);
+
+export type DataExportRow = typeof dataExports.$inferSelect;

@@ -49,6 +49,13 @@ const en = {
   "deletion.notPending": "There is no pending account deletion",
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
   "flags.unknown": "No such feature flag",
+  // Data export
+  "dataExport.inProgress":
+    "A data export is already being built; GET /api/v1/users/me/data-export shows its state",
+  "dataExport.daily": "A data export can be started once a day; the next one from {next}",
+  "dataExport.linkInvalid": "The download link is not valid",
+  "dataExport.linkExpired": "The download link has expired; GET /api/v1/users/me/data-export gives a new one",
+  "dataExport.gone": "This data export no longer exists",
 };
 
 export type MessageKey = keyof typeof en;
@@ -98,6 +105,15 @@ const tr: Record<MessageKey, string> = {
   "deletion.notPending": "Bekleyen bir hesap silme talebi yok",
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
   "flags.unknown": "Böyle bir özellik bayrağı yok",
+  // Data export
+  "dataExport.inProgress":
+    "Bir veri dışa aktarımı zaten hazırlanıyor; durumunu GET /api/v1/users/me/data-export gösterir",
+  "dataExport.daily":
+    "Veri dışa aktarımı günde bir kez başlatılabilir; bir sonraki {next} tarihinden itibaren",
+  "dataExport.linkInvalid": "İndirme bağlantısı geçerli değil",
+  "dataExport.linkExpired":
+    "İndirme bağlantısının süresi doldu; GET /api/v1/users/me/data-export yenisini verir",
+  "dataExport.gone": "Bu veri dışa aktarımı artık mevcut değil",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

@@ -143,8 +143,9 @@ export function apiRoute<const R extends RouteConfig, const O extends ApiRouteOp
   const routeMiddleware: MiddlewareHandler<RouteEnv<O>> = every(...middleware);
 
   const responses: R["responses"] & ErrorResponses<RouteErrors<R, O>> = {
-    ...route.responses,
     ...errorResponses(errors as RouteErrors<R, O>[]),
+    // A route may document one of these statuses its own way (a longer Retry-After, say).
+    ...route.responses,
   };
   const apiConfig: ApiRouteConfig<R, O> = {
     ...route,

@@ -37,6 +37,8 @@ const settingsSchema = z
         .optional(),
     ),
     ALLOWED_ORIGINS: commaList,
+    // The data-export links' HMAC key; only the export routes need it (they fail without it).
+    EXPORT_SIGNING_SECRET: z.preprocess(unset, z.string().min(32).optional()),
   })
   .superRefine((settings, context) => {
     const problem = (path: string, message: string) =>

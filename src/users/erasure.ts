@@ -88,6 +88,9 @@ export const ERASURE = {
     createdAt: { keep: "the audit trail" },
   },
   mediaOutbox: { deleteRows: "each row goes once R2 confirmed its object's deletion" },
+  dataExports: {
+    deleteRows: "an export is a copy of the person's data: the rows go in the finalization batch",
+  },
 } satisfies { [Name in keyof Tables]: ColumnPlan<Row<Name>> | RowsDeleted };
 
 type ErasedColumns<Plan> = {

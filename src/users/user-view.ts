@@ -105,23 +105,21 @@ export type User = z.infer<typeof UserSchema>;
 
 type ShownColumns = IsoDates<Omit<UserRow, InternalColumn>>;
 
-function shownColumns(row: UserRow): ShownColumns {
-  const shown: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (Object.hasOwn(INTERNAL_COLUMNS, key)) continue;
-    shown[key] = value instanceof Date ? value.toISOString() : value;
-  }
-  return shown as ShownColumns;
+function profilePhoto(row: UserRow, env: Env, requestUrl: string): User["profilePhoto"] {
+  if (!row.profilePhotoId || !row.profilePhotoKey) return null;
+  return { _id: row.profilePhotoId, url: mediaUrl(row.profilePhotoKey, env, requestUrl), type: "image" };
 }
 
-/** The API's view of a user row. `requestUrl` locates the media route when no media domain is set. */
+/**
+ * The API's view of a user row, in the seed's field order (the table's), with `profilePhoto` where
+ * its columns are. `requestUrl` locates the media route when no media domain is set.
+ */
 export function toUser(row: UserRow, env: Env, requestUrl: string): User {
-  return {
-    _id: row.id,
-    ...shownColumns(row),
-    profilePhoto:
-      row.profilePhotoId && row.profilePhotoKey
-        ? { _id: row.profilePhotoId, url: mediaUrl(row.profilePhotoKey, env, requestUrl), type: "image" }
-        : null,
-  };
+  const view: Record<string, unknown> = { _id: row.id };
+  for (const [key, value] of Object.entries(row)) {
+    if (key === "profilePhotoId") view.profilePhoto = profilePhoto(row, env, requestUrl);
+    if (Object.hasOwn(INTERNAL_COLUMNS, key)) continue;
+    view[key] = value instanceof Date ? value.toISOString() : value;
+  }
+  return view as ShownColumns & Pick<User, "_id" | "profilePhoto">;
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, lte, or, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { follows, users } from "../../db/schema";
+import { dataExports, follows, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
 import {
   type DrainResult,
@@ -53,13 +53,15 @@ export async function finalizeAccounts(
 ): Promise<string[]> {
   const targeted = targetCondition(db, target);
   const accountIds = db.select({ id: users.id }).from(users).where(targeted);
-  const [, , , finalized] = await db.batch([
+  const [, , , , finalized] = await db.batch([
     queueProfilePhotos(db, targeted, now),
     // The counter triggers take every other user's counts down with these rows.
     db
       .delete(follows)
       .where(or(inArray(follows.followerId, accountIds), inArray(follows.followeeId, accountIds))),
     auditTransition(db, targeted, "deletion_finalized", source, client, now),
+    // Pending data exports go with the account; their archives are under the user's R2 prefix.
+    db.delete(dataExports).where(inArray(dataExports.userId, accountIds)),
     db.update(users).set(finalizedUser(now)).where(targeted).returning({ id: users.id }),
   ]);
   return finalized.map((row) => row.id);

@@ -25,6 +25,10 @@ const DOCUMENT_CONFIG = {
       name: "Account deletion",
       description: "Request, follow, cancel or finalize the deletion of the account",
     },
+    {
+      name: "Data export",
+      description: "An archive of the user's data, downloaded through a signed link",
+    },
     { name: "Admin", description: "Administration; role `admin` only" },
     { name: "Media", description: "Stored profile photos (public)" },
   ],
