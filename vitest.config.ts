@@ -8,12 +8,7 @@ export default defineConfig(async () => {
   return {
     // The same zod as the deployed bundle (wrangler.toml [alias]): without its message locales.
     resolve: {
-      alias: [
-        {
-          find: /^zod(\/v4\/locales\/tr\.js)?$/,
-          replacement: fileURLToPath(new URL("./build/zod$1", import.meta.url)),
-        },
-      ],
+      alias: [{ find: /^zod$/, replacement: fileURLToPath(new URL("./build/zod", import.meta.url)) }],
     },
     plugins: [
       cloudflareTest({
