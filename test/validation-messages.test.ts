@@ -360,6 +360,7 @@ const UNUSED_CHECKS = z.object({
   id: z.uuid(),
   exact: z.literal("yes"),
   either: z.union([z.number(), z.boolean()]),
+  size: z.union([z.literal("small"), z.literal("large")]),
 });
 
 describe("every zod issue code has a message of ours", () => {
@@ -377,6 +378,7 @@ describe("every zod issue code has a message of ours", () => {
       id: "not a uuid",
       exact: "no",
       either: "neither",
+      size: "medium",
     };
     const parsed = UNUSED_CHECKS.safeParse(input);
     if (parsed.success) throw new Error("the input should fail");
@@ -386,6 +388,11 @@ describe("every zod issue code has a message of ours", () => {
     const fields = lines.map((line) => line.slice(0, line.indexOf(":")));
     expect(new Set(fields)).toEqual(
       new Set(Object.keys(input).map((field) => ({ kind: "kind.type", labels: "labels.b" })[field] ?? field)),
+    );
+    expect(lines).toContain(
+      language === "en"
+        ? "size: must be one of small, large"
+        : "size: small, large değerlerinden biri olmalı",
     );
     for (const line of lines) {
       expect(line).not.toMatch(ZOD_WORDS);

@@ -62,6 +62,12 @@ function formatMessage(format: string): Message {
   }
 }
 
+function valueMessage(values: readonly unknown[]): Message {
+  return values.length === 1
+    ? { key: "validation.equals", params: { value: String(values[0]) } }
+    : { key: "validation.oneOf", params: { values: values.map(String).join(", ") } };
+}
+
 /** A union names no single problem: report the branch that got furthest (not a type or value miss). */
 function unionBranchIssue(issue: Extract<Issue, { code: "invalid_union" }>): Issue | undefined {
   const candidates = issue.errors.flat();
@@ -84,12 +90,15 @@ function messageFor(issue: Issue, input: unknown): { issue: Issue; message: Mess
     case "invalid_format":
       return { issue, message: formatMessage(issue.format) };
     case "invalid_value":
-      return issue.values.length === 1
-        ? { issue, message: { key: "validation.equals", params: { value: String(issue.values[0]) } } }
-        : { issue, message: { key: "validation.oneOf", params: { values: issue.values.join(", ") } } };
+      return { issue, message: valueMessage(issue.values) };
     case "invalid_union": {
       const branch = unionBranchIssue(issue);
-      return branch ? messageFor(branch, input) : { issue, message: { key: "validation.invalid" } };
+      if (branch) return messageFor(branch, input);
+      // A union of literals: every branch missed one value, so the allowed ones are all of them.
+      const values = issue.errors
+        .flat()
+        .flatMap((missed) => (missed.code === "invalid_value" ? missed.values : []));
+      return { issue, message: values.length > 0 ? valueMessage(values) : { key: "validation.invalid" } };
     }
     case "unrecognized_keys":
       return { issue, message: { key: "request.unknownField" } };
