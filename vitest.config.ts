@@ -10,7 +10,7 @@ export default defineConfig(async () => {
     resolve: {
       alias: [
         {
-          find: /^zod(\/v4|\/v4\/locales\/tr\.js)?$/,
+          find: /^zod(\/v4)?$/,
           replacement: fileURLToPath(new URL("./build/zod$1", import.meta.url)),
         },
       ],

@@ -3,12 +3,13 @@
 //   2. applies the D1 migrations to the local database (non-interactively);
 //   3. loads the demo data when the local database has no users;
 //   4. runs wrangler dev with the terminal attached, forwards signals, exits with its code.
-// The scheduled handler: curl "http://localhost:8787/cdn-cgi/handler/scheduled" (wrangler serves
-// it in local dev without any flag; /cdn-cgi/local/scheduled is its newer name).
+// The scheduled handler: `npm run dev:cron`, or curl "http://localhost:8787/cdn-cgi/local/scheduled"
+// (the URL wrangler prints; it serves it in local dev without any flag).
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import {
   applyLocalMigrations,
+  DEV_LOG_DIR,
   ensureDevVars,
   info,
   queryLocal,
@@ -32,7 +33,7 @@ async function prepare() {
 function runWranglerDev(extraArgs) {
   const child = spawn(WRANGLER, ["dev", "--port", PORT, ...extraArgs], {
     cwd: ROOT,
-    env: wranglerEnv(),
+    env: wranglerEnv({ WRANGLER_LOG_PATH: DEV_LOG_DIR }),
     stdio: "inherit",
   });
   // Ctrl-C reaches wrangler directly (same process group); a signal sent to this process alone

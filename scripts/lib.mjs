@@ -15,6 +15,8 @@ export const WRANGLER = join(
 );
 /** The D1 binding in wrangler.toml. */
 export const DB = "DB";
+/** Where `npm run dev` has wrangler write its log (the Worker's log lines too): dev:cron reads it. */
+export const DEV_LOG_DIR = join(ROOT, ".wrangler", "logs");
 
 /**
  * The environment for wrangler: node_modules/.bin first on PATH, so its `#!/usr/bin/env node` finds

@@ -1,7 +1,7 @@
 // zod's public API (node_modules/zod/v4/classic/external.js) minus what the service never calls
 // and the bundler cannot drop once `z` is used as a value (as @hono/zod-openapi does):
-// `locales`, the 60-odd message locales (the service uses en, zod's default, and tr, imported
-// directly), and the JSON Schema converters and schema compiler (`toJSONSchema`,
+// `locales`, the 60-odd message locales (clients get our own messages, src/lib/validation.ts;
+// zod's default en still builds the issue messages nobody shows), and the JSON Schema converters and schema compiler (`toJSONSchema`,
 // `fromJSONSchema`, `compile`). Keep in step with zod's file when upgrading zod; the tests run
 // against this file too (vitest.config.ts), and BENCHMARKS.md has the bundle size it buys.
 

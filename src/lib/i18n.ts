@@ -56,6 +56,31 @@ const en = {
   "dataExport.linkInvalid": "The download link is not valid",
   "dataExport.linkExpired": "The download link has expired; GET /api/v1/users/me/data-export gives a new one",
   "dataExport.gone": "This data export no longer exists",
+
+  // Validation messages by zod issue code (src/lib/validation.ts); each follows "field: ".
+  // None may use zod's own words, so a client can tell ours from a library's.
+  "validation.required": "is required",
+  "validation.type.string": "must be a string",
+  "validation.type.number": "must be a number",
+  "validation.type.boolean": "must be true or false",
+  "validation.type.array": "must be an array",
+  "validation.type.object": "must be an object",
+  "validation.type": "has the wrong type",
+  "validation.oneOf": "must be one of {values}",
+  "validation.equals": "must be {value}",
+  "validation.empty": "must not be empty",
+  "validation.tooShort": "must be at least {minimum} characters",
+  "validation.tooLong": "must be at most {maximum} characters",
+  "validation.tooFewItems": "must have at least {minimum} items",
+  "validation.tooManyItems": "must have at most {maximum} items",
+  "validation.tooSmall": "must be at least {minimum}",
+  "validation.tooBig": "must be at most {maximum}",
+  "validation.email": "must be an email address like name@example.com",
+  "validation.date": "must be a date like 2026-01-15",
+  "validation.datetime": "must be a date and time like 2026-01-15T10:30:00.000Z",
+  "validation.format": "has the wrong format",
+  "validation.invalid": "is not a valid value",
+  "photo.fileField": "must be an image file sent in the multipart/form-data field named file",
 };
 
 export type MessageKey = keyof typeof en;
@@ -114,6 +139,30 @@ const tr: Record<MessageKey, string> = {
   "dataExport.linkExpired":
     "İndirme bağlantısının süresi doldu; GET /api/v1/users/me/data-export yenisini verir",
   "dataExport.gone": "Bu veri dışa aktarımı artık mevcut değil",
+
+  // Validation messages by zod issue code (src/lib/validation.ts); each follows "field: ".
+  "validation.required": "zorunlu",
+  "validation.type.string": "metin olmalı",
+  "validation.type.number": "sayı olmalı",
+  "validation.type.boolean": "true veya false olmalı",
+  "validation.type.array": "bir dizi olmalı",
+  "validation.type.object": "bir nesne olmalı",
+  "validation.type": "türü yanlış",
+  "validation.oneOf": "{values} değerlerinden biri olmalı",
+  "validation.equals": "{value} olmalı",
+  "validation.empty": "boş olmamalı",
+  "validation.tooShort": "en az {minimum} karakter olmalı",
+  "validation.tooLong": "en fazla {maximum} karakter olmalı",
+  "validation.tooFewItems": "en az {minimum} öğe içermeli",
+  "validation.tooManyItems": "en fazla {maximum} öğe içermeli",
+  "validation.tooSmall": "en az {minimum} olmalı",
+  "validation.tooBig": "en fazla {maximum} olmalı",
+  "validation.email": "ad@example.com gibi bir e-posta adresi olmalı",
+  "validation.date": "2026-01-15 gibi bir tarih olmalı",
+  "validation.datetime": "2026-01-15T10:30:00.000Z gibi bir tarih ve saat olmalı",
+  "validation.format": "biçimi yanlış",
+  "validation.invalid": "geçerli bir değer değil",
+  "photo.fileField": "multipart/form-data içinde file adlı alanda gönderilen bir görsel dosyası olmalı",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };
@@ -132,4 +181,9 @@ export function t(language: Language, key: MessageKey, params?: Record<string, s
 export function statusMessage(language: Language, status: ErrorStatus): string {
   const key = `status.${status}`;
   return isMessageKey(key) ? t(language, key) : t(language, status >= 500 ? "status.500" : "status.400");
+}
+
+// Every message of a language, for tests that check a text came from this catalog.
+export function catalogMessages(language: Language): string[] {
+  return Object.values(catalog[language]);
 }

@@ -8,6 +8,8 @@ async function rawInput(c: Context, target: string): Promise<unknown> {
   switch (target) {
     case "json":
       return c.req.json().catch(() => undefined);
+    case "form":
+      return c.req.parseBody({ all: true }).catch(() => undefined);
     case "param":
       return c.req.param();
     case "query":

@@ -48,7 +48,7 @@ export const patchUsername = apiRoute(
 
 const PhotoUploadSchema = z
   .object({
-    file: z.instanceof(File).openapi({
+    file: z.instanceof(File, { error: "photo.fileField" }).openapi({
       type: "string",
       format: "binary",
       description: "Profil fotoğrafı (JPEG, PNG or WebP, at most 5 MiB)",

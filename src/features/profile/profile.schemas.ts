@@ -124,7 +124,6 @@ export const ProfileUpdateSchema = z
       availabilityStatus: "available",
       countryCode: "90",
       phoneNumber: "5551234567",
-      email: "john.doe@example.com",
       instagram: "myinstagram",
       tiktok: "mytiktok",
       x: "mytwitterx",
@@ -144,4 +143,4 @@ export const UsernameChangeSchema = z
       .regex(/^(?=.{3,30}$)[a-z0-9](?!.*\.\.)[a-z0-9._]*(?<!\.)$/, { error: "username.format" })
       .refine((name) => !RESERVED_USERNAMES.has(name), { error: "username.reserved" }),
   })
-  .openapi("UsernameChange", { example: { username: "johndoe123" } });
+  .openapi("UsernameChange", { example: { username: "new.name_2026" } });

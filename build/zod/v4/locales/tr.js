@@ -1,1 +1,0 @@
-export { default } from "../../../../node_modules/zod/v4/locales/tr.js";

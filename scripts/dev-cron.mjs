@@ -1,0 +1,69 @@
+// `npm run dev:cron [-- --port 8787]`: runs the Cron Trigger once on the running `npm run dev`
+// server, through the URL wrangler prints for it (/cdn-cgi/local/scheduled), then prints the
+// summary line that the scheduled handler logged, read back from the dev server's log file
+// (`npm run dev` points WRANGLER_LOG_PATH at DEV_LOG_DIR). Only that JSON line goes to stdout.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { DEV_LOG_DIR, info } from "./lib.mjs";
+
+// The handler's own log message (src/features/account-deletion/deletion-cron.ts).
+const SUMMARY_MESSAGE = "account deletion cron";
+const CRON = "*/15 * * * *";
+// wrangler appends to its log file asynchronously: give it a few seconds.
+const LOG_POLLS = 50;
+const LOG_POLL_MS = 100;
+
+const { values } = parseArgs({ options: { port: { type: "string", default: "8787" } } });
+
+/** The dev server's current log file: wrangler starts a new one each run. */
+function currentLogFile() {
+  let files;
+  try {
+    files = readdirSync(DEV_LOG_DIR).filter((name) => /^wrangler-.*\.log$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const newest = files
+    .map((name) => join(DEV_LOG_DIR, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  return newest;
+}
+
+function summaryAfter(file, offset) {
+  const text = readFileSync(file).subarray(offset).toString("utf8");
+  const line = text.split("\n").find((candidate) => candidate.includes(`"message":"${SUMMARY_MESSAGE}"`));
+  return line && JSON.parse(line.slice(line.indexOf("{")));
+}
+
+async function main() {
+  const logFile = currentLogFile();
+  const offset = logFile ? statSync(logFile).size : 0;
+  const url = `http://localhost:${values.port}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`;
+  const response = await fetch(url).catch((error) => {
+    throw new Error(
+      `no dev server at localhost:${values.port} (start it with npm run dev): ${error.message}`,
+    );
+  });
+  info(`${url} → ${response.status} ${(await response.text()).trim()}`);
+  if (!logFile) {
+    info(`no log file in ${DEV_LOG_DIR}: the summary is in the dev server's terminal`);
+    return;
+  }
+  for (let poll = 0; poll < LOG_POLLS; poll += 1) {
+    const summary = summaryAfter(logFile, offset);
+    if (summary) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      if (response.status !== 200) process.exitCode = 1;
+      return;
+    }
+    await sleep(LOG_POLL_MS);
+  }
+  throw new Error(`no "${SUMMARY_MESSAGE}" line in ${logFile}: was the server started with npm run dev?`);
+}
+
+main().catch((error) => {
+  info(`dev:cron: ${error.message}`);
+  process.exitCode = 1;
+});
