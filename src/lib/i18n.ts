@@ -25,7 +25,6 @@ const en = {
   "header.deviceId": "must be 1 to 128 printable ASCII characters",
   "header.bookmark": "must be the X-D1-Bookmark value of an earlier response",
   "account.locked": "The account is pending deletion until {until}; cancel the deletion to change it",
-  "text.controlCharacters": "must not contain control or bidirectional-override characters",
   "profile.handle": "must be letters, digits, . or _ (at most 30 characters)",
   "profile.facebook": "must be letters, digits, . or _ (at most 50 characters)",
   "profile.countryCode": "must be 1 to 3 digits",
@@ -49,6 +48,10 @@ const en = {
   "deletion.notPending": "There is no pending account deletion",
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
   "flags.unknown": "No such feature flag",
+  // --- Names people can trust (issue 13) ---
+  "text.invisibleOnly": "must contain visible characters, not only invisible or formatting ones",
+  "text.forbiddenCharacters":
+    "must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
 };
 
 export type MessageKey = keyof typeof en;
@@ -74,7 +77,6 @@ const tr: Record<MessageKey, string> = {
   "header.bookmark": "önceki bir yanıtın X-D1-Bookmark değeri olmalı",
   "account.locked":
     "Hesap {until} tarihine kadar silinmeyi bekliyor; değiştirmek için silme talebini iptal edin",
-  "text.controlCharacters": "kontrol veya yön değiştirme karakterleri içermemeli",
   "profile.handle": "harf, rakam, . veya _ olmalı (en fazla 30 karakter)",
   "profile.facebook": "harf, rakam, . veya _ olmalı (en fazla 50 karakter)",
   "profile.countryCode": "1 ile 3 rakam olmalı",
@@ -98,6 +100,11 @@ const tr: Record<MessageKey, string> = {
   "deletion.notPending": "Bekleyen bir hesap silme talebi yok",
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
   "flags.unknown": "Böyle bir özellik bayrağı yok",
+  // --- Names people can trust (issue 13) ---
+  "text.invisibleOnly":
+    "yalnızca görünmez veya biçimlendirme karakterlerinden değil, görünür karakterlerden oluşmalı",
+  "text.forbiddenCharacters":
+    "kontrol, görünmez biçimlendirme, yön denetimi, etiket, özel kullanım veya atanmamış karakterler içermemeli",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };
