@@ -49,6 +49,8 @@ const en = {
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
   "flags.unknown": "No such feature flag",
   // --- Names people can trust (issue 13) ---
+  "username.lookalike":
+    "looks like a reserved or staff name (lookalike letters such as 0 for o or 1 for l, separators and digits do not make it different)",
   "text.invisibleOnly": "must contain visible characters, not only invisible or formatting ones",
   "text.forbiddenCharacters":
     "must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
@@ -101,6 +103,8 @@ const tr: Record<MessageKey, string> = {
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
   "flags.unknown": "Böyle bir özellik bayrağı yok",
   // --- Names people can trust (issue 13) ---
+  "username.lookalike":
+    "ayrılmış bir adı veya personel adını andırıyor (0 yerine o, 1 yerine l gibi benzer harfler, ayraçlar ve rakamlar onu farklı kılmaz)",
   "text.invisibleOnly":
     "yalnızca görünmez veya biçimlendirme karakterlerinden değil, görünür karakterlerden oluşmalı",
   "text.forbiddenCharacters":

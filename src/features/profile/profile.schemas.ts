@@ -2,7 +2,7 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import { AVAILABILITY_STATUSES, GENDERS } from "../../db/schema";
 import { cleanText, comparableText } from "../../lib/text";
-import { RESERVED_USERNAMES } from "./reserved-usernames";
+import { reservedNameRule } from "./username-lookalikes";
 
 // In every optional field, absent, null and blank ("") all mean "clear it".
 
@@ -126,6 +126,9 @@ export const UsernameChangeSchema = z
       .trim()
       .toLowerCase()
       .regex(/^(?=.{3,30}$)[a-z0-9](?!.*\.\.)[a-z0-9._]*(?<!\.)$/, { error: "username.format" })
-      .refine((name) => !RESERVED_USERNAMES.has(name), { error: "username.reserved" }),
+      .superRefine((name, ctx) => {
+        const rule = reservedNameRule(name);
+        if (rule) ctx.addIssue({ code: "custom", message: rule });
+      }),
   })
   .openapi("UsernameChange", { example: { username: "johndoe123" } });
