@@ -51,6 +51,8 @@ const en = {
   // --- Names people can trust (issue 13) ---
   "username.lookalike":
     "looks like a reserved or staff name (lookalike letters such as 0 for o or 1 for l, separators and digits do not make it different)",
+  "username.recentlyUsed":
+    "username: was used recently by another account and is held for now; choose another",
   "text.invisibleOnly": "must contain visible characters, not only invisible or formatting ones",
   "text.forbiddenCharacters":
     "must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
@@ -105,6 +107,8 @@ const tr: Record<MessageKey, string> = {
   // --- Names people can trust (issue 13) ---
   "username.lookalike":
     "ayrılmış bir adı veya personel adını andırıyor (0 yerine o, 1 yerine l gibi benzer harfler, ayraçlar ve rakamlar onu farklı kılmaz)",
+  "username.recentlyUsed":
+    "username: yakın zamanda başka bir hesap tarafından kullanıldı ve şimdilik ayrılmış; başka bir ad seçin",
   "text.invisibleOnly":
     "yalnızca görünmez veya biçimlendirme karakterlerinden değil, görünür karakterlerden oluşmalı",
   "text.forbiddenCharacters":

@@ -3,6 +3,7 @@ import type { Db } from "../../db/client";
 import { follows, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
 import { type DrainResult, deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../media/media-outbox";
+import { holdFinalizedUsernames } from "../profile/username-hold";
 import { auditTransition, type EventSource } from "./audit";
 
 /**
@@ -73,13 +74,14 @@ export async function finalizeAccounts(
 ): Promise<string[]> {
   const targeted = targetCondition(db, target);
   const accountIds = db.select({ id: users.id }).from(users).where(targeted);
-  const [, , , finalized] = await db.batch([
+  const [, , , , finalized] = await db.batch([
     queueProfilePhotos(db, targeted, now),
     // The counter triggers take every other user's counts down with these rows.
     db
       .delete(follows)
       .where(or(inArray(follows.followerId, accountIds), inArray(follows.followeeId, accountIds))),
     auditTransition(db, targeted, "deletion_finalized", source, client, now),
+    holdFinalizedUsernames(db, targeted, now),
     db.update(users).set(erasedPersonalData(now)).where(targeted).returning({ id: users.id }),
   ]);
   return finalized.map((row) => row.id);

@@ -6,6 +6,7 @@ import { toUser } from "../users/user.schema";
 import { replacePhoto } from "./photo.service";
 import type { patchPhoto, patchUsername, putProfile } from "./profile.routes";
 import { changeUsername, updateProfile } from "./profile.service";
+import { DEFAULT_USERNAME_HOLD_DAYS } from "./username-hold";
 
 export const putProfileHandler: RouteHandler<typeof putProfile, AppEnv> = async (c) => {
   const row = await updateProfile(c.get("db"), c.get("user").id, c.req.valid("json"));
@@ -14,7 +15,9 @@ export const putProfileHandler: RouteHandler<typeof putProfile, AppEnv> = async 
 
 export const patchUsernameHandler: RouteHandler<typeof patchUsername, AppEnv> = async (c) => {
   const cooldownDays = wholeNumberSetting(c.env.USERNAME_CHANGE_COOLDOWN_DAYS, 30);
-  const row = await changeUsername(c.get("db"), c.get("user"), c.req.valid("json").username, cooldownDays);
+  const holdDays = wholeNumberSetting(c.env.USERNAME_HOLD_DAYS, DEFAULT_USERNAME_HOLD_DAYS);
+  const { username } = c.req.valid("json");
+  const row = await changeUsername(c.get("db"), c.get("user"), username, cooldownDays, holdDays);
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };
 
