@@ -8,7 +8,7 @@ import { cleanText } from "../../lib/text";
 const userId = z.string().openapi({ example: "507f1f77bcf86cd799439011" });
 const at = (example: string) => z.iso.datetime().openapi({ example });
 
-const DeletionRequestSchema = z
+export const DeletionRequestSchema = z
   .strictObject({ reason: cleanText({ max: 500, multiline: true }).optional() })
   .openapi("AccountDeletionRequest", { example: { reason: "I no longer use the app" } });
 
