@@ -2,70 +2,23 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { newObjectId } from "../src/lib/ids";
 import { callWith, createUser, tokenFor } from "./helpers";
+import {
+  base64url,
+  type Claims,
+  claimsFor,
+  ecKeyPair,
+  fromBase64url,
+  hmacKey,
+  nowSeconds,
+  part,
+  publicJwk,
+  rsaKeyPair,
+  signJwt,
+} from "./jwt";
 
 // The JWT matrix on GET /api/v1/users/me. Every refusal is the 401 envelope.
 
 const ME = "/api/v1/users/me";
-const encoder = new TextEncoder();
-
-type Claims = Record<string, unknown>;
-
-function base64url(bytes: ArrayBuffer | Uint8Array): string {
-  const array = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let binary = "";
-  for (const byte of array) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-}
-
-const part = (value: unknown) => base64url(encoder.encode(JSON.stringify(value)));
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** Standard claims for `sub`, valid for an hour; `extra` overrides, an `undefined` value drops a claim. */
-function claimsFor(sub: string, extra: Claims = {}): Claims {
-  const now = nowSeconds();
-  return { sub, iat: now, exp: now + 3600, ...extra };
-}
-
-/** Signs `header.payload` with a WebCrypto key, whatever `header.alg` claims. */
-async function signJwt(header: Claims, payload: Claims, key: CryptoKey): Promise<string> {
-  const input = `${part(header)}.${part(payload)}`;
-  const algorithm = key.algorithm.name === "ECDSA" ? { name: "ECDSA", hash: "SHA-256" } : key.algorithm.name;
-  return `${input}.${base64url(await crypto.subtle.sign(algorithm, key, encoder.encode(input)))}`;
-}
-
-function hmacKey(secret: string, hash: "SHA-256" | "SHA-512") {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, ["sign"]);
-}
-
-async function rsaKeyPair() {
-  return (await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  )) as CryptoKeyPair;
-}
-
-async function ecKeyPair() {
-  return (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
-}
-
-async function publicJwk(pair: CryptoKeyPair, kid: string, alg: string) {
-  const jwk = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey;
-  return { kty: jwk.kty, n: jwk.n, e: jwk.e, crv: jwk.crv, x: jwk.x, y: jwk.y, kid, alg, use: "sig" };
-}
 
 /** Calls the Worker's fetch with `overrides` on top of the test env. */
 async function fetchMe(authorization: string | null, overrides: Partial<Env> = {}) {
@@ -181,7 +134,7 @@ describe("algorithm and signature", () => {
     );
     expect(changed).not.toBe(json);
     expect(changed).toHaveLength(json.length);
-    await expectRefused(bearer(`${header}.${base64url(encoder.encode(changed))}.${signature}`));
+    await expectRefused(bearer(`${header}.${base64url(new TextEncoder().encode(changed))}.${signature}`));
   });
 
   it("a payload re-pointed at another real account, with the original signature, is refused", async () => {

@@ -210,7 +210,7 @@ describe("finalize-now, end to end", () => {
     expect(results).toEqual([{ followers_count: 0, following_count: 0 }]);
   });
 
-  it("frees the username and the email for another user", async () => {
+  it("frees the email for another user at once, and the username after its hold", async () => {
     const username = leaving.personal.username;
     const email = leaving.personal.email;
     const other = await createUser();
@@ -222,11 +222,22 @@ describe("finalize-now, end to end", () => {
     });
     expect(profile.status).toBe(200);
     expect(profile.body.data.email).toBe(email.toUpperCase());
-    const renamed = await call<{ username: string }>("/api/v1/users/profile/username", {
-      method: "PATCH",
-      token,
-      json: { username },
-    });
+    const rename = () =>
+      call<{ username: string }>("/api/v1/users/profile/username", {
+        method: "PATCH",
+        token,
+        json: { username },
+      });
+    const held = await rename();
+    expect(held.status).toBe(409);
+    expect(held.body.errors[1]).toBe(
+      "username: was used recently by another account and is held for now; choose another",
+    );
+    // 15 days later (the default hold is 14).
+    await env.DB.prepare("UPDATE username_holds SET released_at = released_at - ? WHERE username = ?")
+      .bind(15 * 86_400_000, username)
+      .run();
+    const renamed = await rename();
     expect(renamed.status).toBe(200);
     expect(renamed.body.data.username).toBe(username);
   });

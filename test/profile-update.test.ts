@@ -169,7 +169,9 @@ describe("PUT /api/v1/users/profile: name and surname", () => {
     ["a newline", "Ja\nne"],
   ])("refuses %s in a name", async (_label, name) => {
     const errors = await expectRefused({ name, surname: "B" }, "name");
-    expect(errors).toContain("name: must not contain control or bidirectional-override characters");
+    expect(errors).toContain(
+      "name: must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
+    );
   });
 
   it("allows a newline in the bio", async () => {

@@ -3,18 +3,24 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AsymmetricAlgorithm } from "hono/utils/jwt/jwa";
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
-import { type VerifyOptionsWithAlg, verify, verifyWithJwks } from "hono/utils/jwt/jwt";
+import { decodeHeader, type VerifyOptionsWithAlg, verify, verifyWithJwks } from "hono/utils/jwt/jwt";
 import * as z from "zod";
 import { type UserRow, users } from "../db/schema";
 import type { AuthedEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
+import { errorFields, log } from "./log";
 import { clientIp, enforceLimit, type LimiterName } from "./rate-limit";
 import { settings } from "./settings";
 
 // Clocks of token issuers and edge locations differ by a little; more than this is an error.
 const CLOCK_LEEWAY_SECONDS = 30;
 const JWKS_TTL_MS = 10 * 60 * 1000;
+// Rotation and outages of the issuer's key set (see jwksKeys).
+const JWKS_REFETCH_INTERVAL_MS = 60 * 1000;
+const JWKS_FAILURE_TTL_MS = 30 * 1000;
+const JWKS_STALE_GRACE_MS = 60 * 60 * 1000;
+const JWKS_TIMEOUT_MS = 5 * 1000;
 
 const claimsSchema = z.object({
   sub: z.string().regex(OBJECT_ID_PATTERN),
@@ -42,19 +48,73 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-const jwksCache = new Map<string, { keys: HonoJsonWebKey[]; expiresAt: number }>();
+const JwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
 
-async function jwksKeys(url: string): Promise<HonoJsonWebKey[]> {
-  const cached = jwksCache.get(url);
-  if (cached && cached.expiresAt > Date.now()) return cached.keys;
-  // A JWKS outage is ours, not the client's: it surfaces as a 500, never as a 401.
-  const response = await fetch(url, { headers: { accept: "application/json" } });
+type KeySet = { keys: HonoJsonWebKey[]; fetchedAt: number };
+type KeySetState = { keySet?: KeySet; attemptedAt?: number; failedAt?: number; pending?: Promise<KeySet> };
+const keySets = new Map<string, KeySetState>();
+
+async function fetchKeySet(url: string): Promise<KeySet> {
+  const response = await fetch(url, {
+    headers: { accept: "application/json" },
+    signal: AbortSignal.timeout(JWKS_TIMEOUT_MS),
+  });
   if (!response.ok) throw new Error(`JWKS fetch failed with status ${response.status}`);
-  const body = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }).parse(await response.json());
-  const keys = body.keys as HonoJsonWebKey[];
-  jwksCache.set(url, { keys, expiresAt: Date.now() + JWKS_TTL_MS });
-  return keys;
+  const body = JwksSchema.parse(await response.json());
+  return { keys: body.keys as HonoJsonWebKey[], fetchedAt: Date.now() };
 }
+
+/**
+ * The issuer's keys, cached per isolate. Rotation: a `kid` missing from the cached set fetches
+ * the set again, at most once a minute (a flood of made-up kids costs one fetch a minute). An
+ * outage: a failed fetch is not retried for JWKS_FAILURE_TTL_MS, and the last good set stays in
+ * use for a while, so an issuer outage is no outage here. Without any good set, the failure is
+ * ours, not the client's: a 500, never a 401.
+ */
+async function jwksKeys(url: string, kid: string | undefined): Promise<HonoJsonWebKey[]> {
+  const state = keySets.get(url) ?? {};
+  keySets.set(url, state);
+  const now = Date.now();
+  const { keySet } = state;
+  const age = keySet ? now - keySet.fetchedAt : Number.POSITIVE_INFINITY;
+  const knowsKid = kid === undefined || keySet?.keys.some((key) => key.kid === kid);
+  const recentlyAttempted =
+    state.attemptedAt !== undefined && now - state.attemptedAt < JWKS_REFETCH_INTERVAL_MS;
+  if (keySet && age < JWKS_TTL_MS && (knowsKid || recentlyAttempted)) return keySet.keys;
+  const usable = keySet && age < JWKS_TTL_MS + JWKS_STALE_GRACE_MS ? keySet : undefined;
+  if (state.failedAt !== undefined && now - state.failedAt < JWKS_FAILURE_TTL_MS) {
+    if (usable) return usable.keys;
+    throw new Error("JWKS endpoint failed moments ago; not fetched again yet");
+  }
+  if (!state.pending) {
+    state.attemptedAt = now;
+    state.pending = fetchKeySet(url).finally(() => {
+      state.pending = undefined;
+    });
+  }
+  return state.pending.then(
+    (fetched) => {
+      state.keySet = fetched;
+      state.failedAt = undefined;
+      return fetched.keys;
+    },
+    (error: unknown) => {
+      state.failedAt = Date.now();
+      if (!usable) throw error;
+      log("warn", "JWKS fetch failed; using the cached key set", errorFields(error));
+      return usable.keys;
+    },
+  );
+}
+
+// A header that cannot be read names no key; verification then refuses the token (401).
+const headerKid = (token: string): Promise<string | undefined> =>
+  Promise.resolve(token)
+    .then(decodeHeader)
+    .then(
+      (header) => header.kid,
+      () => undefined,
+    );
 
 /**
  * Verifies a bearer token against the configured algorithm (never the token's own `alg`) and
@@ -74,7 +134,7 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
     ...(JWT_ISSUER ? { iss: JWT_ISSUER } : {}),
     ...(JWT_AUDIENCE ? { aud: JWT_AUDIENCE } : {}),
   };
-  const keys = JWT_JWKS_URL ? await jwksKeys(JWT_JWKS_URL) : null;
+  const keys = JWT_JWKS_URL ? await jwksKeys(JWT_JWKS_URL, await headerKid(token)) : null;
   const payload = await (keys
     ? verifyWithJwks(token, {
         keys,

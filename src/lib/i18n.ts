@@ -25,7 +25,6 @@ const en = {
   "header.deviceId": "must be 1 to 128 printable ASCII characters",
   "header.bookmark": "must be the X-D1-Bookmark value of an earlier response",
   "account.locked": "The account is pending deletion until {until}; cancel the deletion to change it",
-  "text.controlCharacters": "must not contain control or bidirectional-override characters",
   "profile.handle": "must be letters, digits, . or _ (at most 30 characters)",
   "profile.facebook": "must be letters, digits, . or _ (at most 50 characters)",
   "profile.countryCode": "must be 1 to 3 digits",
@@ -81,6 +80,15 @@ const en = {
   "validation.format": "has the wrong format",
   "validation.invalid": "is not a valid value",
   "photo.fileField": "must be an image file sent in the multipart/form-data field named file",
+
+  // --- Names people can trust ---
+  "username.lookalike":
+    "looks like a reserved or staff name (lookalike letters such as 0 for o or 1 for l, separators and digits do not make it different)",
+  "username.recentlyUsed":
+    "username: was used recently by another account and is held for now; choose another",
+  "text.invisibleOnly": "must contain visible characters, not only invisible or formatting ones",
+  "text.forbiddenCharacters":
+    "must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
 };
 
 export type MessageKey = keyof typeof en;
@@ -106,7 +114,6 @@ const tr: Record<MessageKey, string> = {
   "header.bookmark": "önceki bir yanıtın X-D1-Bookmark değeri olmalı",
   "account.locked":
     "Hesap {until} tarihine kadar silinmeyi bekliyor; değiştirmek için silme talebini iptal edin",
-  "text.controlCharacters": "kontrol veya yön değiştirme karakterleri içermemeli",
   "profile.handle": "harf, rakam, . veya _ olmalı (en fazla 30 karakter)",
   "profile.facebook": "harf, rakam, . veya _ olmalı (en fazla 50 karakter)",
   "profile.countryCode": "1 ile 3 rakam olmalı",
@@ -163,6 +170,16 @@ const tr: Record<MessageKey, string> = {
   "validation.format": "biçimi yanlış",
   "validation.invalid": "geçerli bir değer değil",
   "photo.fileField": "multipart/form-data içinde file adlı alanda gönderilen bir görsel dosyası olmalı",
+
+  // --- Names people can trust ---
+  "username.lookalike":
+    "ayrılmış bir adı veya personel adını andırıyor (0 yerine o, 1 yerine l gibi benzer harfler, ayraçlar ve rakamlar onu farklı kılmaz)",
+  "username.recentlyUsed":
+    "username: yakın zamanda başka bir hesap tarafından kullanıldı ve şimdilik ayrılmış; başka bir ad seçin",
+  "text.invisibleOnly":
+    "yalnızca görünmez veya biçimlendirme karakterlerinden değil, görünür karakterlerden oluşmalı",
+  "text.forbiddenCharacters":
+    "kontrol, görünmez biçimlendirme, yön denetimi, etiket, özel kullanım veya atanmamış karakterler içermemeli",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

@@ -29,6 +29,7 @@ const settingsSchema = z
     ACCOUNT_DELETION_BATCH_SIZE: wholeNumber(50, 1),
     ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: wholeNumber(20, 1),
     USERNAME_CHANGE_COOLDOWN_DAYS: wholeNumber(30, 0),
+    USERNAME_HOLD_DAYS: wholeNumber(14, 0),
     PUBLIC_MEDIA_BASE_URL: z.preprocess(
       unset,
       z

@@ -88,6 +88,14 @@ export const ERASURE = {
     createdAt: { keep: "the audit trail" },
   },
   mediaOutbox: { deleteRows: "each row goes once R2 confirmed its object's deletion" },
+  usernameHolds: {
+    username: {
+      keep: "a public handle, held for nobody for USERNAME_HOLD_DAYS so nobody can take it over, then purged",
+    },
+    userId: { erase: null },
+    releasedAt: { keep: "when the hold ends" },
+    revertible: { erase: false },
+  },
   dataExports: {
     deleteRows: "an export is a copy of the person's data: the rows go in the finalization batch",
   },

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RESERVED_USERNAMES } from "../../src/features/profile/reserved-usernames";
+import { reservedNameRule } from "../../src/features/profile/username-lookalikes";
 import { createUser, tokenFor } from "../helpers";
 import {
   asBody,
@@ -52,12 +53,12 @@ async function changed(data: unknown) {
   forget(userId);
 }
 
-/** The contract: 3 to 30 of a-z 0-9 . _, from a letter or digit, no `..`, no final `.`, lowercased, not reserved. */
+/** The contract: 3 to 30 of a-z 0-9 . _, from a letter or digit, no `..`, no final `.`, lowercased, not reserved nor a lookalike. */
 function expectedStatus(value: unknown): number {
   if (typeof value !== "string") return 400;
   const name = value.trim().toLowerCase();
   const wellFormed = /^[a-z0-9][a-z0-9._]{2,29}$/.test(name) && !name.includes("..") && !name.endsWith(".");
-  if (!wellFormed || RESERVED_USERNAMES.has(name) || name === current) return 400;
+  if (!wellFormed || reservedNameRule(name) !== null || name === current) return 400;
   return name === TAKEN ? 409 : 200;
 }
 

@@ -3,12 +3,13 @@ import { ACCOUNT_DELETION_STATUSES } from "../../db/schema";
 import { envelopeOf } from "../../lib/envelope";
 import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
+import { cleanText } from "../../lib/text";
 
 const userId = z.string().openapi({ example: "507f1f77bcf86cd799439011" });
 const at = (example: string) => z.iso.datetime().openapi({ example });
 
-const DeletionRequestSchema = z
-  .strictObject({ reason: z.string().trim().max(500).optional() })
+export const DeletionRequestSchema = z
+  .strictObject({ reason: cleanText({ max: 500, multiline: true }).optional() })
   .openapi("AccountDeletionRequest", { example: { reason: "I no longer use the app" } });
 
 const DeletionRequestedSchema = z

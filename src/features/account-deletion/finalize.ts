@@ -9,6 +9,7 @@ import {
   queueProfilePhotos,
 } from "../../media-store/outbox";
 import { ERASURE, erasedValues } from "../../users/erasure";
+import { holdFinalizedUsernames } from "../../users/username-hold";
 import { auditTransition, type EventSource } from "./audit";
 
 /** The finalized row: every personal column erased (src/users/erasure.ts), the tombstone's state set. */
@@ -53,7 +54,7 @@ export async function finalizeAccounts(
 ): Promise<string[]> {
   const targeted = targetCondition(db, target);
   const accountIds = db.select({ id: users.id }).from(users).where(targeted);
-  const [, , , , finalized] = await db.batch([
+  const [, , , , , finalized] = await db.batch([
     queueProfilePhotos(db, targeted, now),
     // The counter triggers take every other user's counts down with these rows.
     db
@@ -62,6 +63,7 @@ export async function finalizeAccounts(
     auditTransition(db, targeted, "deletion_finalized", source, client, now),
     // Pending data exports go with the account; their archives are under the user's R2 prefix.
     db.delete(dataExports).where(inArray(dataExports.userId, accountIds)),
+    holdFinalizedUsernames(db, targeted, now),
     db.update(users).set(finalizedUser(now)).where(targeted).returning({ id: users.id }),
   ]);
   return finalized.map((row) => row.id);

@@ -12,8 +12,15 @@ export const putProfileHandler: RouteHandler<typeof putProfile> = async (c) => {
 };
 
 export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c) => {
-  const cooldownDays = settings(c.env).USERNAME_CHANGE_COOLDOWN_DAYS;
-  const row = await changeUsername(c.get("db"), c.get("user"), c.req.valid("json").username, cooldownDays);
+  const { USERNAME_CHANGE_COOLDOWN_DAYS, USERNAME_HOLD_DAYS } = settings(c.env);
+  const { username } = c.req.valid("json");
+  const row = await changeUsername(
+    c.get("db"),
+    c.get("user"),
+    username,
+    USERNAME_CHANGE_COOLDOWN_DAYS,
+    USERNAME_HOLD_DAYS,
+  );
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };
 

@@ -1,32 +1,16 @@
 import * as z from "zod";
 import "@hono/zod-openapi";
 import { AVAILABILITY_STATUSES, GENDERS } from "../../db/schema";
-import { RESERVED_USERNAMES } from "./reserved-usernames";
-
-// C0/C1 controls and the bidirectional overrides/isolates that can disguise text.
-const UNSAFE_CHARACTERS = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-// A bio may span lines and hold tabs; nothing else may.
-const UNSAFE_IN_MULTILINE = /(?![\n\r\t])[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-
-const safeText = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .min(min)
-    .max(max)
-    .refine((value) => !UNSAFE_CHARACTERS.test(value), { error: "text.controlCharacters" });
+import { cleanText, comparableText } from "../../lib/text";
+import { reservedNameRule } from "./username-lookalikes";
 
 // In every optional field, absent, null and blank ("") all mean "clear it".
 
-/** An optional text field; Windows line ends are stored as \n. */
-const optionalText = (max: number, unsafe = UNSAFE_CHARACTERS) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine((value) => !unsafe.test(value), { error: "text.controlCharacters" })
+/** An optional text field. */
+const optionalText = (max: number, multiline = false) =>
+  cleanText({ max, multiline })
     .nullish()
-    .transform((value) => value?.replace(/\r\n?/g, "\n") || null);
+    .transform((value) => value || null);
 
 const handle = (max: number, error: "profile.handle" | "profile.facebook") =>
   z
@@ -65,18 +49,18 @@ const birthDate = z
  */
 export const ProfileUpdateSchema = z
   .strictObject({
-    name: safeText(1, 50),
-    surname: safeText(1, 50),
-    bio: optionalText(300, UNSAFE_IN_MULTILINE),
+    name: cleanText({ min: 1, max: 50 }),
+    surname: cleanText({ min: 1, max: 50 }),
+    bio: optionalText(300, true),
     gender: z
       .enum(GENDERS)
       .nullish()
       .transform((value) => value ?? null),
     birthDate,
     interests: z
-      .array(safeText(1, 30))
+      .array(cleanText({ min: 1, max: 30 }))
       .max(10)
-      .refine((list) => new Set(list.map((item) => item.toLowerCase())).size === list.length, {
+      .refine((list) => new Set(list.map(comparableText)).size === list.length, {
         error: "profile.interestsUnique",
       })
       .nullish()
@@ -141,6 +125,9 @@ export const UsernameChangeSchema = z
       .trim()
       .toLowerCase()
       .regex(/^(?=.{3,30}$)[a-z0-9](?!.*\.\.)[a-z0-9._]*(?<!\.)$/, { error: "username.format" })
-      .refine((name) => !RESERVED_USERNAMES.has(name), { error: "username.reserved" }),
+      .superRefine((name, ctx) => {
+        const rule = reservedNameRule(name);
+        if (rule) ctx.addIssue({ code: "custom", message: rule });
+      }),
   })
   .openapi("UsernameChange", { example: { username: "new.name_2026" } });

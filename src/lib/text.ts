@@ -1,0 +1,51 @@
+import * as z from "zod";
+
+// Free text shown to other people must look like what it is. Refused anywhere in it: controls
+// (Cc), format characters (Cf: zero-width and soft-hyphen characters, the bidi controls U+061C,
+// U+200E/F, U+202A–E, U+2066–9, and the tag characters U+E0001, U+E0020–7F), line and paragraph
+// separators (Zl, Zp), private use (Co), unassigned code points (Cn, the other tags included) and
+// lone surrogates (Cs), which are no text at all.
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/u;
+const FORBIDDEN_IN_MULTILINE = /(?![\n\t])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/u;
+// The one format character typed on purpose: the joiner inside an emoji sequence (👩 U+200D 💻).
+const EMOJI_JOINER =
+  /(?<=\p{Extended_Pictographic}[\u{FE0F}\p{Emoji_Modifier}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+// What renders as nothing: spaces, default-ignorables (U+200B, U+3164 Hangul filler, variation
+// selectors…), format characters and the blank Braille pattern.
+const INVISIBLE_ONLY = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\u2800]+$/u;
+const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+type TextOptions = {
+  min?: number;
+  max: number;
+  /** Keeps \n and \t (Windows line ends become \n); everything else stays refused. */
+  multiline?: boolean;
+};
+
+/**
+ * A text field: NFC-normalized, trimmed, `min` to `max` characters, and refused (naming the field
+ * through its path) when made only of invisible characters or when holding a forbidden one.
+ */
+export function cleanText({ min = 0, max, multiline = false }: TextOptions) {
+  const forbidden = multiline ? FORBIDDEN_IN_MULTILINE : FORBIDDEN;
+  const text = z.string().normalize("NFC").trim();
+  return (multiline ? text.overwrite((value) => value.replace(/\r\n?/g, "\n")) : text)
+    .min(min)
+    .max(max)
+    .refine((value) => value === "" || !INVISIBLE_ONLY.test(value), {
+      error: "text.invisibleOnly",
+      abort: true,
+    })
+    .refine((value) => !forbidden.test(value.replace(EMOJI_JOINER, "")), {
+      error: "text.forbiddenCharacters",
+    });
+}
+
+/**
+ * The form two texts are compared in when they must be unique: NFKC, case-folded, without
+ * default-ignorables, so `music`, `ｍｕｓｉｃ` and `MUSIC` are one. Upper then lower case folds
+ * like Unicode's full case folding for the cases that matter here (ß and ss, ς and σ).
+ */
+export function comparableText(value: string): string {
+  return value.normalize("NFKC").replace(DEFAULT_IGNORABLE, "").toUpperCase().toLowerCase().normalize("NFKC");
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { reservedNameRule, skeleton } from "../src/features/profile/username-lookalikes";
+import { call, createUser, tokenFor } from "./helpers";
+
+// The lookalike rule, table by table (src/features/profile/username-lookalikes.ts):
+// 1. a reserved name; 2. the skeleton (0→o, 1→l, i→l, 3→e, 5→s, rn→m, vv→w, ...; . _ and
+// trailing digits dropped) of a reserved name; 3. only reserved words, digits and separators;
+// 4. a staff or brand name as one part of the name. A reserved word inside a longer part is fine.
+
+const LOOKALIKE =
+  "username: looks like a reserved or staff name (lookalike letters such as 0 for o or 1 for l, separators and digits do not make it different)";
+const LOOKALIKE_TR =
+  "username: ayrılmış bir adı veya personel adını andırıyor (0 yerine o, 1 yerine l gibi benzer harfler, ayraçlar ve rakamlar onu farklı kılmaz)";
+
+describe("skeleton", () => {
+  it.each([
+    ["admin", "admln"],
+    ["adm1n", "admln"],
+    ["admin_", "admln"],
+    ["a.d.m.i.n", "admln"],
+    ["admin2024", "admln"],
+    ["0fficial", "offlclal"],
+    ["5upp0rt", "support"],
+    ["adrnin", "admln"],
+    ["vvebmaster", "webmaster"],
+    ["s3curity", "securlty"],
+  ])("%s reads as %s", (name, expected) => {
+    expect(skeleton(name)).toBe(expected);
+  });
+});
+
+describe("reservedNameRule", () => {
+  it.each([
+    // rule 1: reserved as it is
+    ["admin", "username.reserved"],
+    ["support", "username.reserved"],
+    // rule 2: the same skeleton
+    ["admin_", "username.lookalike"],
+    ["admin1", "username.lookalike"],
+    ["adm1n", "username.lookalike"],
+    ["root_", "username.lookalike"],
+    ["official_", "username.lookalike"],
+    ["0fficial", "username.lookalike"],
+    ["r00t", "username.lookalike"],
+    ["adrnin", "username.lookalike"],
+    ["vvvvvv", "username.lookalike"],
+    ["99admin", "username.lookalike"],
+    ["5upport", "username.lookalike"],
+    ["a.d.m.i.n", "username.lookalike"],
+    // rule 3: reserved words, digits and separators only
+    ["support.team", "username.lookalike"],
+    ["new_user", "username.lookalike"],
+    ["me.2024", "username.lookalike"],
+    // rule 4: a staff or brand name as one part
+    ["admin_john", "username.lookalike"],
+    ["john.0fficial", "username.lookalike"],
+    ["the_moderator", "username.lookalike"],
+  ])("refuses %s (%s)", (name, rule) => {
+    expect(reservedNameRule(name)).toBe(rule);
+  });
+
+  it.each([
+    ["madmind"],
+    ["rootbeer_fan"],
+    ["johndoe123"],
+    ["john.me"],
+    ["live_music"],
+    ["new.name_1"],
+    ["teamwork"],
+    ["supporters"],
+    ["a1b"],
+    ["2024_2025"],
+  ])("allows %s", (name) => {
+    expect(reservedNameRule(name)).toBeNull();
+  });
+});
+
+describe("PATCH /api/v1/users/profile/username: lookalikes of reserved names", () => {
+  it.each([["admin_"], ["admin1"], ["support.team"], ["root_"], ["official_"], ["adm1n"], ["0fficial"]])(
+    "refuses %s with 400 and the lookalike message",
+    async (username) => {
+      const user = await createUser();
+      const token = await tokenFor(user.id);
+      const { status, body } = await call("/api/v1/users/profile/username", {
+        method: "PATCH",
+        token,
+        json: { username },
+      });
+      expect(status).toBe(400);
+      expect(body.errors).toEqual(["Validation failed", LOOKALIKE]);
+    },
+  );
+
+  it("says it in Turkish", async () => {
+    const token = await tokenFor((await createUser()).id);
+    const { status, body } = await call("/api/v1/users/profile/username", {
+      method: "PATCH",
+      token,
+      json: { username: "Admin_" },
+      headers: { "accept-language": "tr" },
+    });
+    expect(status).toBe(400);
+    expect(body.errors).toEqual(["Doğrulama başarısız", LOOKALIKE_TR]);
+  });
+
+  it.each([["madmind"], ["rootbeer_fan"]])("allows %s", async (username) => {
+    const token = await tokenFor((await createUser()).id);
+    const { status, body } = await call<{ username: string }>("/api/v1/users/profile/username", {
+      method: "PATCH",
+      token,
+      json: { username },
+    });
+    expect(status).toBe(200);
+    expect(body.data.username).toBe(username);
+  });
+});
