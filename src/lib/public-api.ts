@@ -1,0 +1,26 @@
+// The servers the OpenAPI document offers. Development is the relative URL "/": the origin the docs
+// page was loaded from (localhost, 127.0.0.1, a forwarded port, a staging host), so Try it out is
+// same-origin and needs no CORS. Production is the PUBLIC_API_BASE_URL setting, never the request's
+// Host header, which a client chooses.
+
+const originCache = new Map<string, string | null>();
+
+/** The origin of PUBLIC_API_BASE_URL, or null when it is empty or not an http(s) URL. */
+export function productionOrigin(env: Env): string | null {
+  const setting = env.PUBLIC_API_BASE_URL ?? "";
+  let origin = originCache.get(setting);
+  if (origin === undefined) {
+    const url = URL.parse(setting.trim());
+    origin = url && (url.protocol === "https:" || url.protocol === "http:") ? url.origin : null;
+    originCache.set(setting, origin);
+  }
+  return origin;
+}
+
+export function documentServers(env: Env) {
+  const production = productionOrigin(env);
+  return [
+    { url: "/", description: "Development", "x-internal": true },
+    ...(production ? [{ url: production, description: "Production", "x-internal": false }] : []),
+  ];
+}
