@@ -49,6 +49,9 @@ const en = {
   "deletion.notPending": "There is no pending account deletion",
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
   "flags.unknown": "No such feature flag",
+  // A known path called with a method it does not have (src/lib/allowed-methods.ts).
+  "status.405": "Method not allowed",
+  "request.methodNotAllowed": "{method} is not allowed on this path; allowed: {allowed}",
 };
 
 export type MessageKey = keyof typeof en;
@@ -98,6 +101,9 @@ const tr: Record<MessageKey, string> = {
   "deletion.notPending": "Bekleyen bir hesap silme talebi yok",
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
   "flags.unknown": "Böyle bir özellik bayrağı yok",
+  // A known path called with a method it does not have (src/lib/allowed-methods.ts).
+  "status.405": "Yönteme izin verilmiyor",
+  "request.methodNotAllowed": "Bu yolda {method} kullanılamaz; izin verilenler: {allowed}",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };
