@@ -23,7 +23,8 @@ type Document = {
 };
 
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head"];
-const ERROR_ENVELOPE_REF = "#/components/schemas/ErrorEnvelope";
+/** Each error status has its own envelope component, whose statusCode is that status. */
+const errorEnvelopeRef = (status: string) => `#/components/schemas/ErrorEnvelope${status}`;
 
 let document: Document;
 let operations: { path: string; method: string; operation: Operation }[];
@@ -63,12 +64,20 @@ describe("GET /openapi.json", () => {
     });
   });
 
-  it("has the Development and Production servers", () => {
+  it("has the Development server relative (the docs page's own origin) and Production from the setting", () => {
     expect(document.servers).toContainEqual(
-      expect.objectContaining({ url: "http://localhost:8787", description: "Development" }),
+      expect.objectContaining({ url: "/", description: "Development" }),
     );
     const production = document.servers.find((server) => server.description === "Production");
+    expect(production?.url).toBe(new URL(env.PUBLIC_API_BASE_URL).origin);
     expect(production?.url).toMatch(/^https:\/\//);
+  });
+
+  it("never takes a server from the request's Host header", async () => {
+    const response = await api("/openapi.json", {
+      headers: { host: "evil.example", "x-forwarded-host": "evil.example" },
+    });
+    expect(await response.text()).not.toContain("evil.example");
   });
 
   it("documents every /api/v1 route the app serves, and no other", () => {
@@ -100,22 +109,26 @@ describe("GET /openapi.json", () => {
     }
   });
 
-  it("every operation documents 400 and 500 with the ErrorEnvelope schema", () => {
-    expect(document.components.schemas.ErrorEnvelope).toBeDefined();
+  it("every operation documents 400 and 500 with their error envelope schemas", () => {
+    for (const status of ["400", "500"]) {
+      expect(document.components.schemas[`ErrorEnvelope${status}`]).toMatchObject({
+        properties: { statusCode: { enum: [Number(status)] }, isSuccess: { enum: [false] } },
+      });
+    }
     for (const { path, method, operation } of operations) {
       for (const status of ["400", "500"]) {
         const schema = operation.responses[status]?.content?.["application/json"]?.schema;
-        expect(schema?.$ref, `${method} ${path} ${status}`).toBe(ERROR_ENVELOPE_REF);
+        expect(schema?.$ref, `${method} ${path} ${status}`).toBe(errorEnvelopeRef(status));
       }
     }
   });
 
-  it("every error response an operation documents uses the ErrorEnvelope schema", () => {
+  it("every error response an operation documents uses the error envelope of its status", () => {
     for (const { path, method, operation } of operations) {
       for (const [status, response] of Object.entries(operation.responses)) {
         if (Number(status) < 400) continue;
         expect(response.content?.["application/json"]?.schema?.$ref, `${method} ${path} ${status}`).toBe(
-          ERROR_ENVELOPE_REF,
+          errorEnvelopeRef(status),
         );
       }
     }
@@ -131,7 +144,7 @@ describe("GET /openapi.json", () => {
         expect(
           operation.responses["401"]?.content?.["application/json"]?.schema?.$ref,
           `${method} ${path}`,
-        ).toBe(ERROR_ENVELOPE_REF);
+        ).toBe(errorEnvelopeRef("401"));
       } else {
         expect(operation.responses["401"], `${method} ${path}`).toBeUndefined();
       }

@@ -4,9 +4,10 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./app-env";
 import { requireUser } from "./auth";
 import { clientHeaderParameters } from "./client-headers";
-import { ErrorEnvelopeSchema } from "./envelope";
+import { errorEnvelopeOf } from "./envelope";
 import { ApiError } from "./errors";
 import { type ErrorStatus, statusMessage } from "./i18n";
+import { headerRef, IF_NONE_MATCH_PARAMETER, parameterRef } from "./openapi-components";
 import type { LimiterName } from "./rate-limit";
 
 export const SECURITY_SCHEME = "JWT-auth";
@@ -32,20 +33,10 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
 function errorResponse(status: ErrorStatus) {
   return {
     description: ERROR_DESCRIPTIONS[status] ?? statusMessage("en", status),
-    ...(status === 429
-      ? {
-          headers: {
-            "Retry-After": {
-              description: "Seconds to wait",
-              // Every limiter counts over at most 60 seconds (src/lib/rate-limit.ts).
-              schema: { type: "integer" as const, format: "int32", minimum: 1, maximum: 60, example: 60 },
-            },
-          },
-        }
-      : {}),
+    ...(status === 429 ? { headers: { "Retry-After": headerRef("RetryAfter") } } : {}),
     content: {
       "application/json": {
-        schema: ErrorEnvelopeSchema,
+        schema: errorEnvelopeOf(status),
         example: {
           isSuccess: false,
           statusCode: status,
@@ -56,6 +47,32 @@ function errorResponse(status: ErrorStatus) {
       },
     },
   };
+}
+
+type Responses = RouteConfig["responses"];
+
+// Sent on every /api response: src/app.ts (request id, language) and src/lib/d1-session.ts (bookmark).
+const EVERY_RESPONSE_HEADERS = {
+  "X-Request-Id": headerRef("XRequestId"),
+  "Content-Language": headerRef("ContentLanguage"),
+  "X-D1-Bookmark": headerRef("XD1Bookmark"),
+};
+// Sent by revalidatedJson (src/lib/http-cache.ts) on the 200 and the 304 of a revalidated read.
+const REVALIDATED_RESPONSE_HEADERS = {
+  ...EVERY_RESPONSE_HEADERS,
+  ETag: headerRef("ETag"),
+  "Cache-Control": headerRef("CacheControl"),
+};
+
+/** Adds the shared headers that `headersOf(status)` names to each response object. */
+function withHeaders(responses: Responses, headersOf: (status: string) => Record<string, { $ref: string }>) {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) =>
+      "$ref" in response
+        ? [status, response]
+        : [status, { ...response, headers: { ...headersOf(status), ...response.headers } }],
+    ),
+  );
 }
 
 const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
@@ -109,18 +126,29 @@ export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRout
   }
   middleware.push(...(options.middleware ?? []));
 
+  // A route that documents 304 is a revalidated read: it takes If-None-Match, sends ETag.
+  const revalidated = "304" in route.responses;
+  const responses = withHeaders(
+    {
+      ...route.responses,
+      ...Object.fromEntries([...new Set(errors)].sort().map((status) => [status, errorResponse(status)])),
+    },
+    (status) =>
+      revalidated && (status === "200" || status === "304")
+        ? REVALIDATED_RESPONSE_HEADERS
+        : EVERY_RESPONSE_HEADERS,
+  );
+
   return createRoute({
     ...route,
     operationId: route.operationId ?? defaultOperationId(route.method, route.path),
     middleware,
     security: options.public ? [] : [{ [SECURITY_SCHEME]: [] }],
-    parameters: Object.keys(clientHeaderParameters).map((name) => ({
-      $ref: `#/components/parameters/${name}`,
-    })),
+    parameters: [
+      ...Object.keys(clientHeaderParameters).map((name) => ({ $ref: `#/components/parameters/${name}` })),
+      ...(revalidated ? [parameterRef(IF_NONE_MATCH_PARAMETER)] : []),
+    ],
     description: options.mutates ? `${PRODUCTION_WARNING}\n\n${route.description ?? ""}` : route.description,
-    responses: {
-      ...route.responses,
-      ...Object.fromEntries([...new Set(errors)].sort().map((status) => [status, errorResponse(status)])),
-    },
+    responses,
   }) as R;
 }

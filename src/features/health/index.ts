@@ -8,7 +8,7 @@ const getHealth = apiRoute(
     method: "get",
     path: "/health",
     tags: ["Health"],
-    summary: "Liveness",
+    summary: "Servis durumu / Liveness",
     description: "Public. Answers without touching D1, R2 or KV.",
     responses: {
       200: {
