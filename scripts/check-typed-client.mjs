@@ -49,7 +49,11 @@ const result = spawnSync(process.execPath, [tsc, "--noEmit", "--pretty", "false"
   stdio: "inherit",
 });
 if (result.status !== 0) {
-  process.stderr.write("Typed client check failed: README.md's program or scripts/typed-client-example.ts does not type-check\n");
+  process.stderr.write(
+    "Typed client check failed: README.md's program or scripts/typed-client-example.ts does not type-check\n",
+  );
   process.exit(result.status ?? 1);
 }
-process.stderr.write("Typed client check passed: README.md's program and scripts/typed-client-example.ts type-check\n");
+process.stderr.write(
+  "Typed client check passed: README.md's program and scripts/typed-client-example.ts type-check\n",
+);
