@@ -168,6 +168,36 @@ describe("GET /openapi.json", () => {
     }
   });
 
+  it("every operation's summary is in Turkish and English", () => {
+    for (const { path, method, operation } of operations) {
+      const summary = (operation as { summary?: string }).summary ?? "";
+      expect(summary, `${method} ${path}`).toMatch(/^\S.* \/ \S.*$/);
+    }
+  });
+
+  it("documents Accept-Language as a free, negotiated header naming the supported languages", () => {
+    const parameter = document.components.parameters.AcceptLanguage as unknown as {
+      description: string;
+      schema: { $ref: string };
+    };
+    const schema = document.components.schemas[parameter.schema.$ref.split("/").pop() ?? ""];
+    expect(schema).toMatchObject({ type: "string", maxLength: expect.any(Number) });
+    expect(schema).not.toHaveProperty("enum");
+    expect(parameter.description).toMatch(/\ben, tr\b/);
+  });
+
+  it("the revalidated reads take If-None-Match and document a 304 without a body", () => {
+    const revalidated = operations.filter(({ operation }) => operation.responses["304"]);
+    expect(revalidated.map(({ path }) => path)).toContain("/api/v1/users/me/stats");
+    for (const { path, method, operation } of revalidated) {
+      const refs = (operation.parameters ?? []).map((parameter) =>
+        "$ref" in parameter ? parameter.$ref : "",
+      );
+      expect(refs, `${method} ${path}`).toContain("#/components/parameters/IfNoneMatch");
+      expect(operation.responses["304"]?.content, `${method} ${path}`).toBeUndefined();
+    }
+  });
+
   it("is public", async () => {
     const response = await api("/openapi.json", { headers: { authorization: "Bearer garbage" } });
     expect(response.status).toBe(200);
