@@ -49,7 +49,10 @@ let conformance: ReturnType<typeof createConformance>;
 
 /** Sends the probe; fails unless the status is `status` and the document describes the answer. */
 async function expectConforms(probe: Probe, status: number): Promise<Response> {
-  const response = await send(probe);
+  return expectAnswerConforms(probe, await send(probe), status);
+}
+
+async function expectAnswerConforms(probe: Probe, response: Response, status: number): Promise<Response> {
   const seen = response.clone();
   const problems = await conformance.problems(probe.method, probe.path, response);
   const detail = response.status === status ? "" : await seen.text();
@@ -145,19 +148,15 @@ describe("every operation's shared statuses", () => {
   });
 
   it("429 with Retry-After once a client IP's tokens keep being refused", async () => {
+    // TEST_TIGHT_LIMITER allows 2 a minute per key, in windows aligned to the clock: a window may
+    // end between two requests, so the 429 comes by the 5th request at the latest.
     const limited = { AUTH_FAILURE_LIMITER: env.TEST_TIGHT_LIMITER };
-    for (const [index, operation] of apiOperations()
-      .filter(({ secured }) => secured)
-      .entries()) {
-      const probe = {
-        ...operation,
-        token: "garbage",
-        env: limited,
-        headers: { "cf-connecting-ip": `10.9.0.${index}` },
-      };
-      await expectConforms(probe, 401);
-      await expectConforms(probe, 401);
-      await expectConforms(probe, 429);
+    for (const operation of apiOperations().filter(({ secured }) => secured)) {
+      const headers = { "cf-connecting-ip": `10.${crypto.getRandomValues(new Uint8Array(3)).join(".")}` };
+      const probe = { ...operation, token: "garbage", env: limited, headers };
+      let response = await send(probe);
+      for (let sent = 1; response.status === 401 && sent < 5; sent += 1) response = await send(probe);
+      await expectAnswerConforms(probe, response, 429);
     }
   });
 

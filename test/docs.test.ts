@@ -260,6 +260,8 @@ describe("GET /docs", () => {
         .map(([name = "", ...values]) => [name, values] as const),
     );
     expect(directives.get("script-src")).toEqual(["'self'"]);
+    // Try it out: the page's own origin (Development) and the Production server.
+    expect(directives.get("connect-src")).toEqual(["'self'", new URL(env.PUBLIC_API_BASE_URL).origin]);
     expect(directives.get("default-src")).toEqual(["'none'"]);
     expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
   });

@@ -45,6 +45,18 @@ export type HeaderComponent = keyof typeof headers;
 
 export const headerRef = (name: HeaderComponent) => ({ $ref: `#/components/headers/${name}` });
 
+/** On every response: requestId() and the Content-Language middleware of src/app.ts. */
+export const EVERY_RESPONSE_HEADERS = {
+  "X-Request-Id": headerRef("XRequestId"),
+  "Content-Language": headerRef("ContentLanguage"),
+};
+
+/** On every /api response: src/lib/d1-session.ts adds the bookmark. */
+export const API_RESPONSE_HEADERS = {
+  ...EVERY_RESPONSE_HEADERS,
+  "X-D1-Bookmark": headerRef("XD1Bookmark"),
+};
+
 export const IF_NONE_MATCH_PARAMETER = "IfNoneMatch";
 
 const parameters = {

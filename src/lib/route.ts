@@ -7,7 +7,7 @@ import { clientHeaderParameters } from "./client-headers";
 import { errorEnvelopeOf } from "./envelope";
 import { ApiError } from "./errors";
 import { type ErrorStatus, statusMessage } from "./i18n";
-import { headerRef, IF_NONE_MATCH_PARAMETER, parameterRef } from "./openapi-components";
+import { API_RESPONSE_HEADERS, headerRef, IF_NONE_MATCH_PARAMETER, parameterRef } from "./openapi-components";
 import type { LimiterName } from "./rate-limit";
 
 export const SECURITY_SCHEME = "JWT-auth";
@@ -51,15 +51,9 @@ function errorResponse(status: ErrorStatus) {
 
 type Responses = RouteConfig["responses"];
 
-// Sent on every /api response: src/app.ts (request id, language) and src/lib/d1-session.ts (bookmark).
-const EVERY_RESPONSE_HEADERS = {
-  "X-Request-Id": headerRef("XRequestId"),
-  "Content-Language": headerRef("ContentLanguage"),
-  "X-D1-Bookmark": headerRef("XD1Bookmark"),
-};
 // Sent by revalidatedJson (src/lib/http-cache.ts) on the 200 and the 304 of a revalidated read.
 const REVALIDATED_RESPONSE_HEADERS = {
-  ...EVERY_RESPONSE_HEADERS,
+  ...API_RESPONSE_HEADERS,
   ETag: headerRef("ETag"),
   "Cache-Control": headerRef("CacheControl"),
 };
@@ -136,7 +130,7 @@ export function apiRoute<const R extends RouteConfig>(route: R, options: ApiRout
     (status) =>
       revalidated && (status === "200" || status === "304")
         ? REVALIDATED_RESPONSE_HEADERS
-        : EVERY_RESPONSE_HEADERS,
+        : API_RESPONSE_HEADERS,
   );
 
   return createRoute({

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { errorEnvelopeOf } from "../../lib/envelope";
 import { OBJECT_ID_PATTERN } from "../../lib/ids";
-import { headerRef, IF_NONE_MATCH_PARAMETER, parameterRef } from "../../lib/openapi-components";
+import { EVERY_RESPONSE_HEADERS, IF_NONE_MATCH_PARAMETER, parameterRef } from "../../lib/openapi-components";
 
 export const PhotoParamsSchema = z.object({
   userId: z
@@ -15,12 +15,8 @@ export const PhotoParamsSchema = z.object({
     .openapi({ param: { name: "file", in: "path" }, example: "507f1f77bcf86cd799439012.jpg", maxLength: 29 }),
 });
 
-const everyResponseHeaders = {
-  "X-Request-Id": headerRef("XRequestId"),
-  "Content-Language": headerRef("ContentLanguage"),
-};
 const photoHeaders = {
-  ...everyResponseHeaders,
+  ...EVERY_RESPONSE_HEADERS,
   ETag: {
     description: "Strong ETag of the stored object",
     required: true,
@@ -40,7 +36,7 @@ const photoHeaders = {
 
 const notFound = {
   description: "No such photo",
-  headers: everyResponseHeaders,
+  headers: EVERY_RESPONSE_HEADERS,
   content: { "application/json": { schema: errorEnvelopeOf(404) } },
 };
 
@@ -70,7 +66,7 @@ export const getProfilePhoto = createRoute({
     404: notFound,
     500: {
       description: "Unexpected failure; the details are in the log under the request id",
-      headers: everyResponseHeaders,
+      headers: EVERY_RESPONSE_HEADERS,
       content: { "application/json": { schema: errorEnvelopeOf(500) } },
     },
   },
