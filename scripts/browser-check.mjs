@@ -1,17 +1,20 @@
 // `npm run test:browser`: an end-to-end check of the Swagger UI page at /docs in a real Chromium.
 //   1. starts `npm run dev` (its own process group, output to bench/out/browser-check-dev.log) and
-//      waits for /api/v1/health; it is always stopped at the end, on failure and on Ctrl-C too;
+//      waits for /api/v1/health; it is always stopped at the end (its process group, by the id of
+//      the process this script started), on failure and on Ctrl-C too;
 //   2. gets a token for the local user "browsercheck" (`npm run -s dev:user -- browsercheck`);
-//   3. opens /docs in Debian's Chromium (/usr/bin/chromium, see scripts/ensure-chromium.sh) through
-//      playwright-core, failing on any console error, page error or request to a non-local host;
-//   4. authorizes with the token, runs GET /api/v1/users/me/stats and PATCH
+//   3. opens http://127.0.0.1:8787/docs (not localhost: the docs must work from any address) in
+//      Debian's Chromium (/usr/bin/chromium, see scripts/ensure-chromium.sh) through playwright-core,
+//      failing on any console error, page error or request to a non-local host;
+//   4. checks the Development server is the page's own origin (the relative server "/"),
+//      authorizes with the token, runs GET /api/v1/users/me/stats and PATCH
 //      /api/v1/users/profile/photo (with test/fixtures/photo-progressive.jpg) through "Try it
 //      out" / "Execute", and checks the responses Swagger UI shows and the uploaded photo's URL;
 //   5. saves a full-page screenshot to bench/out/docs-screenshot.png.
 // Prints one OK line per step on stdout. Exit code 0 when every step passed; 1 with the failing step
 // on stderr; 130 when interrupted. Needs port 8787 free (no other `npm run dev`).
 import { execFile, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +22,9 @@ import { chromium } from "playwright-core";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PORT = 8787;
-const ORIGIN = `http://localhost:${PORT}`;
+// Not localhost, which the allowed CORS origin names: Try it out must be same-origin wherever /docs is opened.
+const ORIGIN = `http://127.0.0.1:${PORT}`;
+const DEVELOPMENT_SERVER = "/";
 const OUT_DIR = join(ROOT, "bench", "out");
 const DEV_LOG = join(OUT_DIR, "browser-check-dev.log");
 const SCREENSHOT = join(OUT_DIR, "docs-screenshot.png");
@@ -28,7 +33,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const PHOTO = join(ROOT, "test", "fixtures", "photo-progressive.jpg");
 const HEALTH_TIMEOUT_MS = 90_000;
 const UI_TIMEOUT_MS = 30_000;
-const LOCAL_HOSTS = new Set(["localhost"]);
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1"]);
 
 const started = Date.now();
 const summary = [];
@@ -136,85 +141,50 @@ async function waitForHealth() {
   );
 }
 
-/** The live processes (Linux /proc): pid -> { ppid, pgid }. */
-function processTable() {
-  const table = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the parenthesised command: state ppid pgrp ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] !== "Z") table.set(Number(entry), { ppid: Number(fields[1]), pgid: Number(fields[2]) });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return table;
-}
-
-/** Our dev server's processes: its process group plus any descendant that left the group. */
-function devServerProcesses(pgid, known = new Set()) {
-  const table = processTable();
-  const ours = new Set([...table].filter(([, proc]) => proc.pgid === pgid).map(([pid]) => pid));
-  for (const pid of known) if (table.has(pid)) ours.add(pid);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, proc] of table)
-      if (!ours.has(pid) && ours.has(proc.ppid)) {
-        ours.add(pid);
-        grew = true;
-      }
-  }
-  return ours;
-}
-
-function signalProcesses(pgid, pids, signal) {
-  for (const target of [-pgid, ...pids]) {
-    try {
-      process.kill(target, signal);
-    } catch (error) {
-      if (error.code !== "ESRCH") throw error;
-    }
+/** Signals the dev server's process group (npm, node scripts/dev.mjs, wrangler, workerd, esbuild). */
+function signalGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if (error.code === "ESRCH") return false; // the whole group is gone
+    throw error;
   }
 }
 
-async function waitUntilGone(pgid, pids, ms) {
+/** True once no process of the group is left (signal 0 checks without signalling). */
+async function groupGone(pgid, ms) {
   const deadline = Date.now() + ms;
-  for (;;) {
-    const left = devServerProcesses(pgid, pids);
-    if (left.size === 0 || Date.now() >= deadline) return left;
+  while (Date.now() < deadline) {
+    if (!signalGroup(pgid, 0)) return true;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  return !signalGroup(pgid, 0);
 }
 
 /**
- * Stops the dev server: SIGTERM to its process group (npm, node scripts/dev.mjs, wrangler, workerd,
- * esbuild) and to any descendant outside it, SIGKILL after 10 s; then checks that nothing is left
- * and that port 8787 is closed.
+ * Stops the dev server by the id of the process this script started, which leads its own process
+ * group: SIGTERM to the group, SIGKILL after 10 s; then checks that port 8787 is closed.
  */
 async function stopDevServer() {
   if (!devServer?.pid) return;
   const pgid = devServer.pid;
   devServer = undefined;
-  const pids = devServerProcesses(pgid, new Set([pgid]));
-  signalProcesses(pgid, pids, "SIGTERM");
-  let left = await waitUntilGone(pgid, pids, 10_000);
-  if (left.size > 0) {
-    log(`dev server processes still running after SIGTERM (${[...left].join(", ")}): sending SIGKILL`);
-    signalProcesses(pgid, left, "SIGKILL");
-    left = await waitUntilGone(pgid, left, 5_000);
-    if (left.size > 0) throw new Error(`could not stop the dev server processes ${[...left].join(", ")}`);
+  signalGroup(pgid, "SIGTERM");
+  if (!(await groupGone(pgid, 10_000))) {
+    log(`dev server process group ${pgid} still running after SIGTERM: sending SIGKILL`);
+    signalGroup(pgid, "SIGKILL");
+    if (!(await groupGone(pgid, 5_000)))
+      throw new Error(`could not stop the dev server process group ${pgid}`);
   }
   for (let tries = 0; tries < 25; tries++) {
     if (!(await portAnswers("127.0.0.1", PORT)) && !(await portAnswers("::1", PORT))) {
-      log(`dev server stopped (process group ${pgid}, ${pids.size} processes), port ${PORT} closed`);
+      log(`dev server stopped (process group ${pgid}), port ${PORT} closed`);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`the dev server processes are gone but port ${PORT} still answers`);
+  throw new Error(`the dev server's process group is gone but port ${PORT} still answers`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,15 +351,18 @@ async function runBrowserChecks(token) {
     watcher.assertClean("while loading /docs");
   });
 
-  await step("select the Development server (http://localhost:8787)", async () => {
+  await step(`select the Development server (${DEVELOPMENT_SERVER}: the page's own origin)`, async () => {
     const select = page.locator(".servers select");
     await select.waitFor();
     const options = await select.locator("option").evaluateAll((nodes) => nodes.map((node) => node.value));
-    if (options[0] !== ORIGIN)
-      fail(`the first server is ${options[0]}, expected ${ORIGIN} (options: ${options.join(", ")})`);
-    await select.selectOption(ORIGIN);
+    if (options[0] !== DEVELOPMENT_SERVER)
+      fail(
+        `the first server is ${options[0]}, expected ${DEVELOPMENT_SERVER} (options: ${options.join(", ")})`,
+      );
+    await select.selectOption(DEVELOPMENT_SERVER);
     const selected = await select.inputValue();
-    if (selected !== ORIGIN) fail(`the servers dropdown shows ${selected}, expected ${ORIGIN}`);
+    if (selected !== DEVELOPMENT_SERVER)
+      fail(`the servers dropdown shows ${selected}, expected ${DEVELOPMENT_SERVER}`);
   });
 
   await step("authorize with the browsercheck token", async () => {

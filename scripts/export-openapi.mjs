@@ -16,10 +16,12 @@ const require = createRequire(import.meta.url);
 const wranglerDir = dirname(require.resolve("wrangler/package.json"));
 const esbuild = require(require.resolve("esbuild", { paths: [wranglerDir] }));
 const { unstable_readConfig } = await import("wrangler");
+const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
 const alias = Object.fromEntries(
-  Object.entries(unstable_readConfig({ config: join(ROOT, "wrangler.toml") }).alias ?? {}).map(
-    ([name, target]) => [name, target.startsWith(".") ? join(ROOT, target) : target],
-  ),
+  Object.entries(config.alias ?? {}).map(([name, target]) => [
+    name,
+    target.startsWith(".") ? join(ROOT, target) : target,
+  ]),
 );
 
 // Building the document needs no Workers API; `cloudflare:*` modules get an inert stand-in.
@@ -60,7 +62,8 @@ try {
   console.log = () => {};
   let response;
   try {
-    response = await createApp().request("http://localhost/openapi.json", {}, { ALLOWED_ORIGINS: "" });
+    // wrangler.toml's [vars]: the document's Production server is PUBLIC_API_BASE_URL.
+    response = await createApp().request("http://localhost/openapi.json", {}, config.vars);
   } finally {
     console.log = consoleLog;
   }

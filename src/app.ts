@@ -11,6 +11,7 @@ import { healthRouter } from "./features/health";
 import { mediaRouter } from "./features/media";
 import { profileRouter } from "./features/profile";
 import { usersRouter } from "./features/users";
+import { allowedMethodsOf } from "./lib/allowed-methods";
 import type { AppEnv } from "./lib/app-env";
 import { clientHeaders } from "./lib/client-headers";
 import { d1Session } from "./lib/d1-session";
@@ -82,7 +83,16 @@ export function createApp() {
   app.route("/", mediaRouter);
   app.route("/", mountDocs(app));
 
-  app.notFound((c) => errorResponse(c, 404));
+  const allowedMethods = allowedMethodsOf(app);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length === 0) return errorResponse(c, 404);
+    const detail = t(c.get("language") ?? "en", "request.methodNotAllowed", {
+      method: c.req.method,
+      allowed: allowed.join(", "),
+    });
+    return errorResponse(c, 405, [detail], { Allow: allowed.join(", ") });
+  });
   app.onError((error, c) => {
     if (error instanceof ApiError) {
       const details = error.details.map((detail) => renderDetail(c, detail));

@@ -23,7 +23,8 @@ type Document = {
 };
 
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head"];
-const ERROR_ENVELOPE_REF = "#/components/schemas/ErrorEnvelope";
+/** Each error status has its own envelope component, whose statusCode is that status. */
+const errorEnvelopeRef = (status: string) => `#/components/schemas/ErrorEnvelope${status}`;
 
 let document: Document;
 let operations: { path: string; method: string; operation: Operation }[];
@@ -63,12 +64,20 @@ describe("GET /openapi.json", () => {
     });
   });
 
-  it("has the Development and Production servers", () => {
+  it("has the Development server relative (the docs page's own origin) and Production from the setting", () => {
     expect(document.servers).toContainEqual(
-      expect.objectContaining({ url: "http://localhost:8787", description: "Development" }),
+      expect.objectContaining({ url: "/", description: "Development" }),
     );
     const production = document.servers.find((server) => server.description === "Production");
+    expect(production?.url).toBe(new URL(env.PUBLIC_API_BASE_URL).origin);
     expect(production?.url).toMatch(/^https:\/\//);
+  });
+
+  it("never takes a server from the request's Host header", async () => {
+    const response = await api("/openapi.json", {
+      headers: { host: "evil.example", "x-forwarded-host": "evil.example" },
+    });
+    expect(await response.text()).not.toContain("evil.example");
   });
 
   it("documents every /api/v1 route the app serves, and no other", () => {
@@ -100,22 +109,26 @@ describe("GET /openapi.json", () => {
     }
   });
 
-  it("every operation documents 400 and 500 with the ErrorEnvelope schema", () => {
-    expect(document.components.schemas.ErrorEnvelope).toBeDefined();
+  it("every operation documents 400 and 500 with their error envelope schemas", () => {
+    for (const status of ["400", "500"]) {
+      expect(document.components.schemas[`ErrorEnvelope${status}`]).toMatchObject({
+        properties: { statusCode: { enum: [Number(status)] }, isSuccess: { enum: [false] } },
+      });
+    }
     for (const { path, method, operation } of operations) {
       for (const status of ["400", "500"]) {
         const schema = operation.responses[status]?.content?.["application/json"]?.schema;
-        expect(schema?.$ref, `${method} ${path} ${status}`).toBe(ERROR_ENVELOPE_REF);
+        expect(schema?.$ref, `${method} ${path} ${status}`).toBe(errorEnvelopeRef(status));
       }
     }
   });
 
-  it("every error response an operation documents uses the ErrorEnvelope schema", () => {
+  it("every error response an operation documents uses the error envelope of its status", () => {
     for (const { path, method, operation } of operations) {
       for (const [status, response] of Object.entries(operation.responses)) {
         if (Number(status) < 400) continue;
         expect(response.content?.["application/json"]?.schema?.$ref, `${method} ${path} ${status}`).toBe(
-          ERROR_ENVELOPE_REF,
+          errorEnvelopeRef(status),
         );
       }
     }
@@ -131,7 +144,7 @@ describe("GET /openapi.json", () => {
         expect(
           operation.responses["401"]?.content?.["application/json"]?.schema?.$ref,
           `${method} ${path}`,
-        ).toBe(ERROR_ENVELOPE_REF);
+        ).toBe(errorEnvelopeRef("401"));
       } else {
         expect(operation.responses["401"], `${method} ${path}`).toBeUndefined();
       }
@@ -152,6 +165,36 @@ describe("GET /openapi.json", () => {
       if (method === "get") continue;
       expect(operation.description, `${method} ${path}`).toContain("Production warning");
       expect(operation.description, `${method} ${path}`).toContain("Production uyarisi");
+    }
+  });
+
+  it("every operation's summary is in Turkish and English", () => {
+    for (const { path, method, operation } of operations) {
+      const summary = (operation as { summary?: string }).summary ?? "";
+      expect(summary, `${method} ${path}`).toMatch(/^\S.* \/ \S.*$/);
+    }
+  });
+
+  it("documents Accept-Language as a free, negotiated header naming the supported languages", () => {
+    const parameter = document.components.parameters.AcceptLanguage as unknown as {
+      description: string;
+      schema: { $ref: string };
+    };
+    const schema = document.components.schemas[parameter.schema.$ref.split("/").pop() ?? ""];
+    expect(schema).toMatchObject({ type: "string", maxLength: expect.any(Number) });
+    expect(schema).not.toHaveProperty("enum");
+    expect(parameter.description).toMatch(/\ben, tr\b/);
+  });
+
+  it("the revalidated reads take If-None-Match and document a 304 without a body", () => {
+    const revalidated = operations.filter(({ operation }) => operation.responses["304"]);
+    expect(revalidated.map(({ path }) => path)).toContain("/api/v1/users/me/stats");
+    for (const { path, method, operation } of revalidated) {
+      const refs = (operation.parameters ?? []).map((parameter) =>
+        "$ref" in parameter ? parameter.$ref : "",
+      );
+      expect(refs, `${method} ${path}`).toContain("#/components/parameters/IfNoneMatch");
+      expect(operation.responses["304"]?.content, `${method} ${path}`).toBeUndefined();
     }
   });
 
@@ -217,6 +260,8 @@ describe("GET /docs", () => {
         .map(([name = "", ...values]) => [name, values] as const),
     );
     expect(directives.get("script-src")).toEqual(["'self'"]);
+    // Try it out: the page's own origin (Development) and the Production server.
+    expect(directives.get("connect-src")).toEqual(["'self'", new URL(env.PUBLIC_API_BASE_URL).origin]);
     expect(directives.get("default-src")).toEqual(["'none'"]);
     expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
   });

@@ -61,10 +61,34 @@ describe("error envelopes", () => {
     expect(body.errors).toEqual(["Resource not found"]);
   });
 
-  it("404 for a known path with a method it does not serve", async () => {
-    const { status, body } = await call("/api/v1/health", { method: "DELETE" });
-    expect(status).toBe(404);
-    expectErrorEnvelope(404, body);
+  it("405 with Allow for a known path with a method it does not serve", async () => {
+    const { response, status, body } = await call("/api/v1/health", { method: "DELETE" });
+    expect(status).toBe(405);
+    expectErrorEnvelope(405, body);
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
+    expect(body.errors).toEqual([
+      "Method not allowed",
+      "DELETE is not allowed on this path; allowed: GET, HEAD",
+    ]);
+  });
+
+  it("405 lists every method of a path with several, and names them in Turkish too", async () => {
+    const { response, status, body } = await call("/api/v1/users/me/account-deletion", {
+      method: "PUT",
+      headers: { "accept-language": "tr" },
+    });
+    expect(status).toBe(405);
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "POST"]);
+    expect(body.errors[0]).toBe("Yönteme izin verilmiyor");
+    expect(body.errors[1]).toMatch(/^Bu yolda PUT kullanılamaz; izin verilenler: /);
+  });
+
+  it("405 for a path with parameters, outside /api too", async () => {
+    const photo = await call("/media/profile-photos/507f1f77bcf86cd799439011/x.jpg", { method: "POST" });
+    expect(photo.status).toBe(405);
+    expect(photo.response.headers.get("allow")).toBe("GET, HEAD");
+    const docs = await call("/openapi.json", { method: "DELETE" });
+    expect(docs.status).toBe(405);
   });
 
   it("the same call with the real DB succeeds (so the 500 below is the DB's doing)", async () => {

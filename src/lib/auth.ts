@@ -11,7 +11,7 @@ import { ApiError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
 import { errorFields, log } from "./log";
 import { clientIp, enforceLimit, type LimiterName } from "./rate-limit";
-import { settings } from "./settings";
+import { tokenSettings } from "./settings";
 
 // Clocks of token issuers and edge locations differ by a little; more than this is an error.
 const CLOCK_LEEWAY_SECONDS = 30;
@@ -124,7 +124,7 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   // The scheme is case-insensitive (RFC 9110); the token is three base64url parts.
   const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization ?? "")?.[1];
   if (!token) throw new ApiError(401);
-  const { JWT_ALGORITHM: algorithm, JWT_JWKS_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE } = settings(env);
+  const { algorithm, jwksUrl, secret, JWT_ISSUER, JWT_AUDIENCE } = tokenSettings(env);
   // Time claims are checked below, with leeway; hono's own checks allow none and skip a missing exp.
   const options: VerifyOptionsWithAlg = {
     alg: algorithm,
@@ -134,14 +134,14 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
     ...(JWT_ISSUER ? { iss: JWT_ISSUER } : {}),
     ...(JWT_AUDIENCE ? { aud: JWT_AUDIENCE } : {}),
   };
-  const keys = JWT_JWKS_URL ? await jwksKeys(JWT_JWKS_URL, await headerKid(token)) : null;
+  const keys = jwksUrl ? await jwksKeys(jwksUrl, await headerKid(token)) : null;
   const payload = await (keys
     ? verifyWithJwks(token, {
         keys,
         allowedAlgorithms: [algorithm as AsymmetricAlgorithm],
         verification: options,
       })
-    : verify(token, await hmacKey(JWT_SECRET ?? ""), options)
+    : verify(token, await hmacKey(secret), options)
   ).catch((error: unknown) => {
     throw new ApiError(401, [], { cause: error });
   });

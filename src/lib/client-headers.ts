@@ -3,6 +3,7 @@ import "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
+import { LANGUAGES } from "./i18n";
 import { validationDetails } from "./validation";
 
 // The seed's list, plus UTC-08:00 which the contract adds.
@@ -103,13 +104,17 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
 
 /** The same headers as OpenAPI parameters, registered once and referenced by every operation. */
 export const clientHeaderParameters = {
+  // A free, negotiated header (tr-TR,tr;q=0.9 means tr; anything unsupported falls back to en), not an enum.
   AcceptLanguage: z
-    .enum(["en", "tr"])
-    .default("en")
+    .string()
+    .max(255)
+    .optional()
     .openapi({
       param: { name: "Accept-Language", in: "header", required: false },
       description:
-        "Uygulama içerisinde seçilen dil (varsayılan: en) / Response language, negotiated (tr-TR means tr)",
+        "Uygulama içerisinde seçilen dil / Language of the messages, negotiated as HTTP says: supported " +
+        `${LANGUAGES.join(", ")} (tr-TR,tr;q=0.9 means tr); anything else falls back to en.`,
+      example: "tr-TR,tr;q=0.9,en;q=0.8",
     }),
   XTimezone: clientHeadersSchema.shape["x-timezone"].openapi({
     param: { name: "X-Timezone", in: "header", required: false },
@@ -129,6 +134,12 @@ export const clientHeaderParameters = {
     param: { name: "X-Device-Id", in: "header", required: false },
     description: "Cihaz kimliği (opsiyonel)",
     maxLength: 128,
+  }),
+  XD1Bookmark: clientHeadersSchema.shape["x-d1-bookmark"].openapi({
+    param: { name: "X-D1-Bookmark", in: "header", required: false },
+    description:
+      "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes)",
+    maxLength: 59,
   }),
   XRequestId: z
     .string()

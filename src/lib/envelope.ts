@@ -2,42 +2,73 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import type { ErrorStatus } from "./i18n";
 
-type Envelope<Success extends boolean, T> = {
+type Envelope<Success extends boolean, T, Status extends number> = {
   isSuccess: Success;
-  statusCode: number;
+  statusCode: Status;
   data: T;
   errors: string[];
   timestamp: string;
 };
 
-export function success<T>(data: T, statusCode = 200): Envelope<true, T> {
+// Overloads, so a plain success(data) is a 200 whatever statuses the route's type allows.
+export function success<T>(data: T): Envelope<true, T, 200>;
+export function success<T, const Status extends number>(
+  data: T,
+  statusCode: Status,
+): Envelope<true, T, Status>;
+export function success<T>(data: T, statusCode = 200): Envelope<true, T, number> {
   return { isSuccess: true, statusCode, data, errors: [], timestamp: new Date().toISOString() };
 }
 
-export function failure(statusCode: ErrorStatus, errors: string[]): Envelope<false, null> {
+export function failure(statusCode: ErrorStatus, errors: string[]): Envelope<false, null, ErrorStatus> {
   return { isSuccess: false, statusCode, data: null, errors, timestamp: new Date().toISOString() };
 }
 
 const timestamp = z.iso.datetime().openapi({ example: "2026-05-22T16:11:26.808Z" });
-const httpStatus = z.number().int().min(100).max(599).openapi({ format: "int32" });
 
-/** The success envelope around a route's data schema, for the OpenAPI document and response types. */
-export function envelopeOf<T extends z.ZodType>(data: T) {
+/**
+ * The success envelope around a route's data schema, for the OpenAPI document and response types.
+ * `statusCode` is a literal, so a generated client can narrow a response by it.
+ */
+export function envelopeOf<T extends z.ZodType, const Status extends number = 200>(
+  data: T,
+  statusCode: Status = 200 as Status,
+) {
   return z.object({
     isSuccess: z.literal(true),
-    statusCode: httpStatus.openapi({ example: 200 }),
+    statusCode: z.literal(statusCode),
     data,
     errors: z.array(z.string()).openapi({ example: [] }),
     timestamp,
   });
 }
 
-export const ErrorEnvelopeSchema = z
-  .object({
-    isSuccess: z.literal(false),
-    statusCode: httpStatus,
-    data: z.null(),
-    errors: z.array(z.string()).min(1),
-    timestamp,
-  })
-  .openapi("ErrorEnvelope");
+// Always null. Documented as "null or an empty object" because openapi-fetch's response types drop a
+// property whose type is exactly null (openapi-ts/openapi-typescript#1637): clients keep `data`.
+const errorData = z
+  .union([z.null(), z.strictObject({})])
+  .openapi({ description: "Always null on an error", example: null });
+
+function buildErrorEnvelope(status: ErrorStatus) {
+  return z
+    .object({
+      isSuccess: z.literal(false),
+      statusCode: z.literal(status),
+      data: errorData,
+      errors: z.array(z.string()).min(1),
+      timestamp,
+    })
+    .openapi(`ErrorEnvelope${status}`);
+}
+
+const errorEnvelopes = new Map<ErrorStatus, ReturnType<typeof buildErrorEnvelope>>();
+
+/** The error envelope of one status, a named component (`ErrorEnvelope409`), built once. */
+export function errorEnvelopeOf(status: ErrorStatus) {
+  let schema = errorEnvelopes.get(status);
+  if (!schema) {
+    schema = buildErrorEnvelope(status);
+    errorEnvelopes.set(status, schema);
+  }
+  return schema;
+}

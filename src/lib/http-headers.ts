@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./app-env";
-import { SERVERS } from "./servers";
+import { productionOrigin } from "./public-api";
 import { settings } from "./settings";
 
 const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
@@ -33,17 +33,27 @@ const apiSecurityHeaders = secureHeaders({
   contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
   crossOriginResourcePolicy: "same-site",
 });
-const docsSecurityHeaders = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    // Swagger UI sets style attributes from script.
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", "data:"],
-    connectSrc: ["'self'", ...SERVERS.map((server) => server.url)],
-    frameAncestors: ["'none'"],
-  },
-});
+// Try it out calls the page's own origin (the Development server) or the Production server.
+const docsSecurityHeadersCache = new Map<string | null, MiddlewareHandler>();
+function docsSecurityHeaders(env: Env): MiddlewareHandler {
+  const production = productionOrigin(env);
+  let middleware = docsSecurityHeadersCache.get(production);
+  if (!middleware) {
+    middleware = secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI sets style attributes from script.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'", ...(production ? [production] : [])],
+        frameAncestors: ["'none'"],
+      },
+    });
+    docsSecurityHeadersCache.set(production, middleware);
+  }
+  return middleware;
+}
 
 // Photos are embedded by the app's web clients on other sites, and never run as a document.
 const mediaSecurityHeaders = secureHeaders({
@@ -52,15 +62,15 @@ const mediaSecurityHeaders = secureHeaders({
   crossOriginResourcePolicy: "cross-origin",
 });
 
-function securityHeadersFor(path: string) {
-  if (path === "/docs") return docsSecurityHeaders;
+function securityHeadersFor(path: string, env: Env) {
+  if (path === "/docs") return docsSecurityHeaders(env);
   if (path.startsWith("/media/")) return mediaSecurityHeaders;
   return apiSecurityHeaders;
 }
 
 /** Security headers for every response, by kind: the API's JSON, the docs page, or a photo. */
 export const securityHeaders: MiddlewareHandler<AppEnv> = (c, next) =>
-  securityHeadersFor(c.req.path)(c, next);
+  securityHeadersFor(c.req.path, c.env)(c, next);
 
 /** CORS for /api: only the configured origins are echoed; no credentials mode (tokens travel in Authorization). */
 export const apiCors = cors({

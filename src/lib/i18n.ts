@@ -89,6 +89,9 @@ const en = {
   "text.invisibleOnly": "must contain visible characters, not only invisible or formatting ones",
   "text.forbiddenCharacters":
     "must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
+  // A known path called with a method it does not have (src/lib/allowed-methods.ts).
+  "status.405": "Method not allowed",
+  "request.methodNotAllowed": "{method} is not allowed on this path; allowed: {allowed}",
 };
 
 export type MessageKey = keyof typeof en;
@@ -180,6 +183,9 @@ const tr: Record<MessageKey, string> = {
     "yalnızca görünmez veya biçimlendirme karakterlerinden değil, görünür karakterlerden oluşmalı",
   "text.forbiddenCharacters":
     "kontrol, görünmez biçimlendirme, yön denetimi, etiket, özel kullanım veya atanmamış karakterler içermemeli",
+  // A known path called with a method it does not have (src/lib/allowed-methods.ts).
+  "status.405": "Yönteme izin verilmiyor",
+  "request.methodNotAllowed": "Bu yolda {method} kullanılamaz; izin verilenler: {allowed}",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

@@ -5,9 +5,10 @@ import { every } from "hono/combine";
 import type { ApiEnv, AuthedEnv } from "./app-env";
 import { requireUser } from "./auth";
 import { clientHeaderParameters } from "./client-headers";
-import { ErrorEnvelopeSchema } from "./envelope";
+import { errorEnvelopeOf } from "./envelope";
 import { ApiError } from "./errors";
 import { type ErrorStatus, statusMessage } from "./i18n";
+import { API_RESPONSE_HEADERS, headerRef, IF_NONE_MATCH_PARAMETER, parameterRef } from "./openapi-components";
 import type { LimiterName } from "./rate-limit";
 
 export const SECURITY_SCHEME = "JWT-auth";
@@ -33,20 +34,10 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
 function errorResponse(status: ErrorStatus) {
   return {
     description: ERROR_DESCRIPTIONS[status] ?? statusMessage("en", status),
-    ...(status === 429
-      ? {
-          headers: {
-            "Retry-After": {
-              description: "Seconds to wait",
-              // Every limiter counts over at most 60 seconds (src/lib/rate-limit.ts).
-              schema: { type: "integer" as const, format: "int32", minimum: 1, maximum: 60, example: 60 },
-            },
-          },
-        }
-      : {}),
+    ...(status === 429 ? { headers: { "Retry-After": headerRef("RetryAfter") } } : {}),
     content: {
       "application/json": {
-        schema: ErrorEnvelopeSchema,
+        schema: errorEnvelopeOf(status),
         example: {
           isSuccess: false,
           statusCode: status,
@@ -57,6 +48,29 @@ function errorResponse(status: ErrorStatus) {
       },
     },
   };
+}
+
+type Responses = RouteConfig["responses"];
+
+// Sent by revalidatedJson (src/lib/http-cache.ts) on the 200 and the 304 of a revalidated read.
+const REVALIDATED_RESPONSE_HEADERS = {
+  ...API_RESPONSE_HEADERS,
+  ETag: headerRef("ETag"),
+  "Cache-Control": headerRef("CacheControl"),
+};
+
+/** Adds the shared headers that `headersOf(status)` names to each response object (types unchanged). */
+function withHeaders<T extends Responses>(
+  responses: T,
+  headersOf: (status: string) => Record<string, { $ref: string }>,
+): T {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) =>
+      "$ref" in response
+        ? [status, response]
+        : [status, { ...response, headers: { ...headersOf(status), ...response.headers } }],
+    ),
+  ) as T;
 }
 
 const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
@@ -142,19 +156,28 @@ export function apiRoute<const R extends RouteConfig, const O extends ApiRouteOp
   // One composed middleware, so the route's type carries its env (a list would lose it).
   const routeMiddleware: MiddlewareHandler<RouteEnv<O>> = every(...middleware);
 
-  const responses: R["responses"] & ErrorResponses<RouteErrors<R, O>> = {
-    ...errorResponses(errors as RouteErrors<R, O>[]),
-    // A route may document one of these statuses its own way (a longer Retry-After, say).
-    ...route.responses,
-  };
+  // A route that documents 304 is a revalidated read: it takes If-None-Match, sends ETag.
+  const revalidated = "304" in route.responses;
+  const responses: R["responses"] & ErrorResponses<RouteErrors<R, O>> = withHeaders(
+    {
+      ...errorResponses(errors as RouteErrors<R, O>[]),
+      // A route may document one of these statuses its own way (a longer Retry-After, say).
+      ...route.responses,
+    },
+    (status) =>
+      revalidated && (status === "200" || status === "304")
+        ? REVALIDATED_RESPONSE_HEADERS
+        : API_RESPONSE_HEADERS,
+  );
   const apiConfig: ApiRouteConfig<R, O> = {
     ...route,
     operationId: route.operationId ?? defaultOperationId(route.method, route.path),
     middleware: [routeMiddleware],
     security: config.public ? [] : [{ [SECURITY_SCHEME]: [] }],
-    parameters: Object.keys(clientHeaderParameters).map((name) => ({
-      $ref: `#/components/parameters/${name}`,
-    })),
+    parameters: [
+      ...Object.keys(clientHeaderParameters).map((name) => ({ $ref: `#/components/parameters/${name}` })),
+      ...(revalidated ? [parameterRef(IF_NONE_MATCH_PARAMETER)] : []),
+    ],
     description: config.mutates ? `${PRODUCTION_WARNING}\n\n${route.description ?? ""}` : route.description,
     responses,
   };

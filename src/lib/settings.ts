@@ -18,38 +18,36 @@ const commaList = z
       ),
   );
 
-const settingsSchema = z
-  .object({
-    JWT_ALGORITHM: z.preprocess(unset, z.enum(["HS256", "RS256", "ES256"]).default("HS256")),
-    JWT_SECRET: optionalText,
-    JWT_JWKS_URL: z.preprocess(unset, z.url().optional()),
-    JWT_ISSUER: optionalText,
-    JWT_AUDIENCE: optionalText,
-    ACCOUNT_DELETION_GRACE_DAYS: wholeNumber(28, 0),
-    ACCOUNT_DELETION_BATCH_SIZE: wholeNumber(50, 1),
-    ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: wholeNumber(20, 1),
-    USERNAME_CHANGE_COOLDOWN_DAYS: wholeNumber(30, 0),
-    USERNAME_HOLD_DAYS: wholeNumber(14, 0),
-    PUBLIC_MEDIA_BASE_URL: z.preprocess(
-      unset,
-      z
-        .url()
-        .transform((url) => url.replace(/\/+$/, ""))
-        .optional(),
-    ),
-    ALLOWED_ORIGINS: commaList,
-    // The data-export links' HMAC key; only the export routes need it (they fail without it).
-    EXPORT_SIGNING_SECRET: z.preprocess(unset, z.string().min(32).optional()),
-  })
-  .superRefine((settings, context) => {
-    const problem = (path: string, message: string) =>
-      context.addIssue({ code: "custom", path: [path], message });
-    if (settings.JWT_JWKS_URL && settings.JWT_ALGORITHM === "HS256")
-      problem("JWT_ALGORITHM", "must be RS256 or ES256 when JWT_JWKS_URL is set");
-    if (!settings.JWT_JWKS_URL && settings.JWT_ALGORITHM !== "HS256")
-      problem("JWT_JWKS_URL", `is needed by JWT_ALGORITHM ${settings.JWT_ALGORITHM}`);
-    if (!settings.JWT_JWKS_URL && !settings.JWT_SECRET) problem("JWT_SECRET", "is not configured");
-  });
+const settingsSchema = z.object({
+  JWT_ALGORITHM: z.preprocess(unset, z.enum(["HS256", "RS256", "ES256"]).default("HS256")),
+  JWT_SECRET: optionalText,
+  JWT_JWKS_URL: z.preprocess(unset, z.url().optional()),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  ACCOUNT_DELETION_GRACE_DAYS: wholeNumber(28, 0),
+  ACCOUNT_DELETION_BATCH_SIZE: wholeNumber(50, 1),
+  ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: wholeNumber(20, 1),
+  USERNAME_CHANGE_COOLDOWN_DAYS: wholeNumber(30, 0),
+  USERNAME_HOLD_DAYS: wholeNumber(14, 0),
+  PUBLIC_MEDIA_BASE_URL: z.preprocess(
+    unset,
+    z
+      .url()
+      .transform((url) => url.replace(/\/+$/, ""))
+      .optional(),
+  ),
+  ALLOWED_ORIGINS: commaList,
+  // The deployed API's origin: the Production server of the OpenAPI document.
+  PUBLIC_API_BASE_URL: z.preprocess(
+    unset,
+    z
+      .url({ protocol: /^https?$/ })
+      .transform((url) => new URL(url).origin)
+      .optional(),
+  ),
+  // The data-export links' HMAC key; only the export routes need it (they fail without it).
+  EXPORT_SIGNING_SECRET: z.preprocess(unset, z.string().min(32).optional()),
+});
 
 export type Settings = z.output<typeof settingsSchema>;
 
@@ -74,4 +72,27 @@ export function settings(env: Env): Settings {
     parsed.set(env, result);
   }
   return result;
+}
+
+/**
+ * How tokens are verified: an HS256 secret, or RS256/ES256 keys from a JWKS endpoint. Checked
+ * when a token is, so public routes (health, the docs) answer without any JWT configuration.
+ */
+export function tokenSettings(env: Env) {
+  const { JWT_ALGORITHM, JWT_JWKS_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE } = settings(env);
+  if (JWT_JWKS_URL && JWT_ALGORITHM === "HS256")
+    throw new SettingsError(
+      "invalid settings: JWT_ALGORITHM: must be RS256 or ES256 when JWT_JWKS_URL is set",
+    );
+  if (!JWT_JWKS_URL && JWT_ALGORITHM !== "HS256")
+    throw new SettingsError(`invalid settings: JWT_JWKS_URL: is needed by JWT_ALGORITHM ${JWT_ALGORITHM}`);
+  if (!JWT_JWKS_URL && !JWT_SECRET)
+    throw new SettingsError("invalid settings: JWT_SECRET: is not configured");
+  return {
+    algorithm: JWT_ALGORITHM,
+    jwksUrl: JWT_JWKS_URL,
+    secret: JWT_SECRET ?? "",
+    JWT_ISSUER,
+    JWT_AUDIENCE,
+  };
 }

@@ -126,6 +126,7 @@ export const GENERIC_MESSAGES: Record<"en" | "tr", Record<number, string>> = {
     401: "Authentication required",
     403: "Insufficient permissions",
     404: "Resource not found",
+    405: "Method not allowed",
     409: "Resource already exists or cannot be changed in its current state",
     413: "Payload too large",
     415: "Unsupported media type",
@@ -137,6 +138,7 @@ export const GENERIC_MESSAGES: Record<"en" | "tr", Record<number, string>> = {
     401: "Kimlik doğrulaması gerekli",
     403: "Yetersiz yetki",
     404: "Kaynak bulunamadı",
+    405: "Yönteme izin verilmiyor",
     409: "Kaynak zaten mevcut veya mevcut durumunda değiştirilemez",
     413: "İstek gövdesi çok büyük",
     415: "Desteklenmeyen medya türü",
@@ -212,6 +214,8 @@ export function expectEnvelope(answer: Answer): Envelope | null {
     const generic = GENERIC_MESSAGES[language as "en" | "tr"][answer.status];
     expect(generic, `a status outside the contract's table: ${context}`).toBeDefined();
     expect(body.errors[0], context).toBe(generic);
+    if (answer.status === 405)
+      expect(answer.headers.get("allow") ?? "", context).toMatch(/^[A-Z]+(, [A-Z]+)*$/);
   }
   return body;
 }

@@ -79,7 +79,7 @@ export const cancelDeletionRoute = apiRoute(
     path: "/users/me/account-deletion",
     operationId: "cancelAccountDeletion",
     tags: ["Account deletion"],
-    summary: "Cancel account deletion request",
+    summary: "Hesap silme talebini iptal et / Cancel account deletion",
     description:
       "Cancels a pending account deletion request and unlocks the account. 409 when none is pending.",
     responses: ok("Deletion cancelled", DeletionCancelledSchema),
@@ -93,7 +93,7 @@ export const finalizeNowRoute = apiRoute(
     path: "/users/me/account-deletion/finalize-now",
     operationId: "finalizeAccountDeletionNow",
     tags: ["Account deletion"],
-    summary: "Finalize account deletion immediately",
+    summary: "Hesap silmeyi hemen tamamla / Finalize account deletion now",
     description:
       "Finalizes a pending account deletion request immediately when the feature flag " +
       "`account-deletion-finalize-now` is enabled (403 otherwise; 409 with no pending request). Personal " +

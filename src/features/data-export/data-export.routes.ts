@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { DATA_EXPORT_STATUSES } from "../../db/schema";
-import { ErrorEnvelopeSchema, envelopeOf } from "../../lib/envelope";
+import { envelopeOf, errorEnvelopeOf } from "../../lib/envelope";
 import { statusMessage } from "../../lib/i18n";
 import { OBJECT_ID_PATTERN } from "../../lib/ids";
 import { apiRoute } from "../../lib/route";
@@ -48,7 +48,7 @@ export const startExportRoute = apiRoute(
     responses: {
       202: {
         description: "The export is being built",
-        content: { "application/json": { schema: envelopeOf(DataExportStateSchema) } },
+        content: { "application/json": { schema: envelopeOf(DataExportStateSchema, 202) } },
       },
       429: {
         description:
@@ -61,7 +61,7 @@ export const startExportRoute = apiRoute(
         },
         content: {
           "application/json": {
-            schema: ErrorEnvelopeSchema,
+            schema: errorEnvelopeOf(429),
             example: {
               isSuccess: false,
               statusCode: 429,
@@ -80,6 +80,13 @@ export const startExportRoute = apiRoute(
   { mutates: true, errors: [409] },
 );
 
+// A signed link, or the archive it opens, must not be kept by any cache.
+const NO_STORE = {
+  description: "Never stored by a cache",
+  required: true,
+  schema: { type: "string" as const, const: "private, no-store" },
+};
+
 export const getExportRoute = apiRoute({
   method: "get",
   path: "/users/me/data-export",
@@ -93,6 +100,7 @@ export const getExportRoute = apiRoute({
   responses: {
     200: {
       description: "The state",
+      headers: { "Cache-Control": NO_STORE },
       content: { "application/json": { schema: envelopeOf(DataExportStateSchema) } },
     },
   },
@@ -140,6 +148,7 @@ export const downloadExportRoute = apiRoute(
       200: {
         description: "The archive",
         headers: {
+          "Cache-Control": NO_STORE,
           "Content-Disposition": {
             description: 'attachment; filename="data-export-<exportId>.json"',
             schema: { type: "string" },

@@ -3,8 +3,9 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import type { AppEnv } from "../../lib/app-env";
 import { clientHeaderParameters } from "../../lib/client-headers";
+import { registerSharedComponents } from "../../lib/openapi-components";
+import { documentServers } from "../../lib/public-api";
 import { SECURITY_SCHEME } from "../../lib/route";
-import { SERVERS } from "../../lib/servers";
 
 const DOCUMENT_CONFIG = {
   openapi: "3.1.0",
@@ -14,9 +15,9 @@ const DOCUMENT_CONFIG = {
     description:
       "Profiles, photos, usernames, stats and account deletion of the live-streaming app. Every " +
       "response is an envelope `{ isSuccess, statusCode, data, errors, timestamp }`; `errors[0]` is the " +
-      "status's generic message in the request's language (`Accept-Language`: en, tr).",
+      "status's generic message in the request's language (`Accept-Language`: en, tr). A known path called " +
+      "with a method it does not have is 405 with `Allow`, in the same envelope.",
   },
-  servers: SERVERS,
   tags: [
     { name: "Health", description: "Liveness of the service (public)" },
     { name: "Users", description: "The signed-in user's profile and counts" },
@@ -48,13 +49,14 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
   for (const [name, schema] of Object.entries(clientHeaderParameters)) {
     app.openAPIRegistry.registerParameter(name, schema);
   }
+  registerSharedComponents(app.openAPIRegistry);
 
   // Built on first use and kept for the isolate's life: the routes cannot change at run time.
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   const docs = new Hono<AppEnv>();
   docs.get("/openapi.json", (c) => {
     document ??= app.getOpenAPI31Document(DOCUMENT_CONFIG);
-    return c.json(document);
+    return c.json({ ...document, servers: documentServers(c.env) });
   });
   // Browsers ask for it on every page; "no icon" rather than a 404 in their console.
   docs.get("/favicon.ico", (c) => c.body(null, 204, { "Cache-Control": "public, max-age=86400" }));

@@ -21,7 +21,7 @@ export const listFlags = apiRoute(
     path: "/admin/feature-flags",
     operationId: "listFeatureFlags",
     tags: ["Admin"],
-    summary: "Feature flags",
+    summary: "Özellik bayrakları / Feature flags",
     description: "Role `admin`: every known flag with its state (KV, or the flag's default).",
     responses: {
       200: {
@@ -39,7 +39,7 @@ export const putFlag = apiRoute(
     path: "/admin/feature-flags/{key}",
     operationId: "setFeatureFlag",
     tags: ["Admin"],
-    summary: "Turn a feature flag on or off",
+    summary: "Özellik bayrağını aç veya kapat / Turn a feature flag on or off",
     description:
       "Role `admin`. Stored in KV; other locations see the change within about a minute. Unknown keys are 404.",
     request: {

@@ -7,7 +7,7 @@ export const getHealth = apiRoute(
     method: "get",
     path: "/health",
     tags: ["Health"],
-    summary: "Liveness",
+    summary: "Servis durumu / Liveness",
     description: "Public. Answers without touching D1, R2 or KV.",
     responses: {
       200: {

@@ -15,6 +15,8 @@ export const getProfilePhotoHandler: RouteHandler<typeof getProfilePhoto, AppEnv
   const headers = new Headers(found.response.headers);
   headers.set("Cache-Control", CLIENT_CACHE_CONTROL);
   headers.set("X-Media-Cache", found.cache);
+  // A Response of our own drops what c.header() set before the handler ran.
+  headers.set("X-Request-Id", c.get("requestId"));
   if (ifNoneMatchMatches(c.req.header("if-none-match"), headers.get("ETag") ?? "")) {
     headers.delete("Content-Length");
     return new Response(null, { status: 304, headers });

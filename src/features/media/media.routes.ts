@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { ErrorEnvelopeSchema } from "../../lib/envelope";
+import { errorEnvelopeOf } from "../../lib/envelope";
 import { OBJECT_ID_PATTERN } from "../../lib/ids";
+import { EVERY_RESPONSE_HEADERS, IF_NONE_MATCH_PARAMETER, parameterRef } from "../../lib/openapi-components";
 
 export const PhotoParamsSchema = z.object({
   userId: z
@@ -14,9 +15,29 @@ export const PhotoParamsSchema = z.object({
     .openapi({ param: { name: "file", in: "path" }, example: "507f1f77bcf86cd799439012.jpg", maxLength: 29 }),
 });
 
+const photoHeaders = {
+  ...EVERY_RESPONSE_HEADERS,
+  ETag: {
+    description: "Strong ETag of the stored object",
+    required: true,
+    schema: { type: "string" as const },
+  },
+  "Cache-Control": {
+    description: "A photo's URL never changes its bytes: a replaced photo gets a new URL",
+    required: true,
+    schema: { type: "string" as const, const: "public, max-age=31536000, immutable" },
+  },
+  "X-Media-Cache": {
+    description: "Whether this location's cache had the photo",
+    required: true,
+    schema: { type: "string" as const, enum: ["hit", "miss"] },
+  },
+};
+
 const notFound = {
   description: "No such photo",
-  content: { "application/json": { schema: ErrorEnvelopeSchema } },
+  headers: EVERY_RESPONSE_HEADERS,
+  content: { "application/json": { schema: errorEnvelopeOf(404) } },
 };
 
 export const getProfilePhoto = createRoute({
@@ -24,26 +45,29 @@ export const getProfilePhoto = createRoute({
   path: "/media/profile-photos/{userId}/{file}",
   operationId: "getProfilePhoto",
   tags: ["Media"],
-  summary: "Profile photo (public)",
+  summary: "Profil fotoğrafı (herkese açık) / Profile photo (public)",
   description:
     "Serves a stored profile photo with a strong ETag and immutable caching: a replaced photo gets a " +
     "new URL. Used when PUBLIC_MEDIA_BASE_URL (an R2 custom domain) is not set.",
   security: [],
   request: { params: PhotoParamsSchema },
+  parameters: [parameterRef(IF_NONE_MATCH_PARAMETER)],
   responses: {
     200: {
       description: "The image",
+      headers: photoHeaders,
       content: {
         "image/jpeg": { schema: z.string().openapi({ format: "binary" }) },
         "image/png": { schema: z.string().openapi({ format: "binary" }) },
         "image/webp": { schema: z.string().openapi({ format: "binary" }) },
       },
     },
-    304: { description: "Not modified (If-None-Match matched the ETag)" },
+    304: { description: "Not modified (If-None-Match matched the ETag)", headers: photoHeaders },
     404: notFound,
     500: {
       description: "Unexpected failure; the details are in the log under the request id",
-      content: { "application/json": { schema: ErrorEnvelopeSchema } },
+      headers: EVERY_RESPONSE_HEADERS,
+      content: { "application/json": { schema: errorEnvelopeOf(500) } },
     },
   },
 });

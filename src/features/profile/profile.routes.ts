@@ -71,7 +71,15 @@ export const patchPhoto = apiRoute(
       "that disagrees is 400, other types 415), at most 5 MiB (413), each side 32 to 8192 pixels. Location " +
       "and camera metadata are removed before storing.",
     request: {
-      body: { required: true, content: { "multipart/form-data": { schema: PhotoUploadSchema } } },
+      body: {
+        required: true,
+        content: {
+          "multipart/form-data": {
+            schema: PhotoUploadSchema,
+            encoding: { file: { contentType: "image/jpeg, image/png, image/webp" } },
+          },
+        },
+      },
     },
     responses: userResponse,
   },

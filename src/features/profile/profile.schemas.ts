@@ -19,7 +19,9 @@ const handle = (max: number, error: "profile.handle" | "profile.facebook") =>
     .transform((value) => value.replace(/^@/, ""))
     .pipe(z.string().regex(new RegExp(`^[A-Za-z0-9._]{0,${max}}$`), { error }))
     .nullish()
-    .transform((value) => value || null);
+    .transform((value) => value || null)
+    // The document shows the input side of the pipe, which has no bound of its own.
+    .openapi({ maxLength: max + 1, pattern: `^@?[A-Za-z0-9._]{0,${max}}$` });
 
 function ageOn(birthDate: Date, today: Date): number {
   const years = today.getUTCFullYear() - birthDate.getUTCFullYear();
@@ -29,9 +31,15 @@ function ageOn(birthDate: Date, today: Date): number {
   return beforeBirthday ? years - 1 : years;
 }
 
+// The pattern alone would hide the date-time format from the document.
+const midnightUtc = z.iso
+  .datetime()
+  .regex(/T00:00:00(\.0+)?Z$/)
+  .openapi({ format: "date-time" });
+
 // A calendar date ("1995-06-15"), or a datetime at midnight UTC as the API returns it.
 const birthDate = z
-  .union([z.iso.date(), z.iso.datetime().regex(/T00:00:00(\.0+)?Z$/)], { error: "profile.birthDate" })
+  .union([z.iso.date(), midnightUtc], { error: "profile.birthDate" })
   .transform((value) => new Date(`${value.slice(0, 10)}T00:00:00.000Z`))
   .refine(
     (date) => {
@@ -74,12 +82,14 @@ export const ProfileUpdateSchema = z
       .string()
       .trim()
       .regex(/^(\d{1,3})?$/, { error: "profile.countryCode" })
+      .openapi({ maxLength: 3 })
       .nullish()
       .transform((value) => value || null),
     phoneNumber: z
       .string()
       .trim()
       .regex(/^(\d{4,14})?$/, { error: "profile.phoneNumber" })
+      .openapi({ maxLength: 14 })
       .nullish()
       .transform((value) => value || null),
     email: z
@@ -124,7 +134,9 @@ export const UsernameChangeSchema = z
       .string()
       .trim()
       .toLowerCase()
-      .regex(/^(?=.{3,30}$)[a-z0-9](?!.*\.\.)[a-z0-9._]*(?<!\.)$/, { error: "username.format" })
+      // Upper case is accepted (and lowercased above): the documented pattern says so too.
+      .regex(/^(?=.{3,30}$)[A-Za-z0-9](?!.*\.\.)[A-Za-z0-9._]*(?<!\.)$/, { error: "username.format" })
+      .openapi({ maxLength: 30 })
       .superRefine((name, ctx) => {
         const rule = reservedNameRule(name);
         if (rule) ctx.addIssue({ code: "custom", message: rule });
