@@ -49,6 +49,10 @@ const en = {
   "deletion.notPending": "There is no pending account deletion",
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
   "flags.unknown": "No such feature flag",
+  // Profile photos re-encoded by the Images binding (issue 11).
+  "status.503": "Service temporarily unavailable",
+  "photo.undecodable": "file: could not be decoded as an image",
+  "photo.processingUnavailable": "file: photos cannot be processed right now; try again shortly",
 };
 
 export type MessageKey = keyof typeof en;
@@ -98,6 +102,10 @@ const tr: Record<MessageKey, string> = {
   "deletion.notPending": "Bekleyen bir hesap silme talebi yok",
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
   "flags.unknown": "Böyle bir özellik bayrağı yok",
+  // Profile photos re-encoded by the Images binding (issue 11).
+  "status.503": "Hizmet geçici olarak kullanılamıyor",
+  "photo.undecodable": "file: görsel olarak çözümlenemedi",
+  "photo.processingUnavailable": "file: fotoğraflar şu anda işlenemiyor; birazdan tekrar deneyin",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

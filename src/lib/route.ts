@@ -27,17 +27,18 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
   415: "The body's media type is not accepted",
   429: "Rate limit reached; see Retry-After",
   500: "Unexpected failure; the details are in the log under the request id",
+  503: "A service this operation needs is unavailable; retry after Retry-After",
 };
 
 function errorResponse(status: ErrorStatus) {
   return {
     description: ERROR_DESCRIPTIONS[status] ?? statusMessage("en", status),
-    ...(status === 429
+    ...(status === 429 || status === 503
       ? {
           headers: {
             "Retry-After": {
               description: "Seconds to wait",
-              // Every limiter counts over at most 60 seconds (src/lib/rate-limit.ts).
+              // Every limiter counts over at most 60 seconds (src/lib/rate-limit.ts); a 503 asks for less.
               schema: { type: "integer" as const, format: "int32", minimum: 1, maximum: 60, example: 60 },
             },
           },

@@ -7,7 +7,7 @@ import {
   ROLES,
   type UserRow,
 } from "../../db/schema";
-import { mediaUrl } from "../media/media-url";
+import { bySize, PHOTO_URL_SIZE, photoVariantUrls } from "../media/photo-keys";
 
 const isoDate = z.iso.datetime();
 const nullableDate = isoDate.nullable();
@@ -35,7 +35,15 @@ export const UserSchema = z
     isRegistrationComplete: z.boolean(),
     roles: z.array(z.enum(ROLES)),
     profilePhoto: z
-      .object({ _id: z.string(), url: z.url(), type: z.literal("image") })
+      .object({
+        _id: z.string(),
+        url: z.url().openapi({ description: `The ${PHOTO_URL_SIZE} px variant` }),
+        type: z.literal("image"),
+        variants: z.object(bySize(() => z.url())).openapi({
+          description:
+            "Square WebP variants by size in pixels (a photo stored before variants has one URL for every size)",
+        }),
+      })
       .nullable()
       .openapi("ProfilePhoto"),
     lastLogin: nullableDate,
@@ -78,8 +86,12 @@ export const UserSchema = z
       roles: ["user"],
       profilePhoto: {
         _id: "507f1f77bcf86cd799439012",
-        url: "https://example.com/profile.jpg",
+        url: "https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-512.webp",
         type: "image",
+        variants: bySize(
+          (size) =>
+            `https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-${size}.webp`,
+        ),
       },
       lastLogin: "2024-01-15T09:30:00.000Z",
       createdAt: "2024-01-15T10:30:00.000Z",
@@ -103,6 +115,11 @@ export const UserSchema = z
 export type User = z.infer<typeof UserSchema>;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+function profilePhoto(id: string, storedKey: string, env: Env, requestUrl: string): User["profilePhoto"] {
+  const variants = photoVariantUrls(storedKey, env, requestUrl);
+  return { _id: id, url: variants[PHOTO_URL_SIZE], type: "image", variants };
+}
 
 /** The API's view of a user row. `requestUrl` locates the media route when no media domain is set. */
 export function toUser(row: UserRow, env: Env, requestUrl: string): User {
@@ -128,7 +145,7 @@ export function toUser(row: UserRow, env: Env, requestUrl: string): User {
     roles: row.roles,
     profilePhoto:
       row.profilePhotoId && row.profilePhotoKey
-        ? { _id: row.profilePhotoId, url: mediaUrl(row.profilePhotoKey, env, requestUrl), type: "image" }
+        ? profilePhoto(row.profilePhotoId, row.profilePhotoKey, env, requestUrl)
         : null,
     lastLogin: iso(row.lastLogin),
     createdAt: row.createdAt.toISOString(),
