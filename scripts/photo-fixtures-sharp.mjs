@@ -168,12 +168,16 @@ export async function makeSharpFixtures(out) {
   const write = (name, bytes) => writeFileSync(`${out}${name}`, bytes);
   // Camera tags a phone writes: maker, GPS, and the Orientation of a portrait photo stored sideways.
   const cameraExif = {
-    IFD0: { Make: "fixture-camera-make", Model: "fixture-phone-model", Orientation: "6" },
+    IFD0: { Make: "fixture-camera-make", Model: "fixture-phone-model" },
     IFD3: { GPSMapDatum: "fixture-gps-datum", GPSLatitudeRef: "N", GPSLongitudeRef: "E" },
   };
 
   // Phone photos: each a format or layout a current phone or editor really produces.
-  const primary = await photo(1600, 1200, 7).withExif(cameraExif).jpeg({ quality: 85 }).toBuffer();
+  const primary = await photo(1600, 1200, 7)
+    .withExif(cameraExif)
+    .withMetadata({ orientation: 6 })
+    .jpeg({ quality: 85 })
+    .toBuffer();
   const preview = await photo(640, 480, 8).jpeg({ quality: 75 }).toBuffer();
   write("phone-multi-picture.jpg", multiPicture(primary, preview));
   write(
