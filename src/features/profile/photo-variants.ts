@@ -4,7 +4,7 @@ import { PHOTO_SIZES, PHOTO_URL_SIZE, type PhotoSize } from "../media/photo-keys
 
 export const VARIANT_CONTENT_TYPE = "image/webp";
 /** What a client is told to wait when the Images binding is down. */
-export const IMAGES_RETRY_AFTER_SECONDS = 30;
+const IMAGES_RETRY_AFTER_SECONDS = 30;
 
 // ImagesError codes that blame the input, not the service: 9412 not an image, 9413 over 100
 // megapixels, 9520 an unsupported format, 9523 could not be decoded (locally: any sharp failure).
