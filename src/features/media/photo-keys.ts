@@ -39,7 +39,9 @@ export const PHOTO_FILE_PATTERN = new RegExp(
   `^[0-9a-f]{24}(-(${PHOTO_SIZES.join("|")})\\.webp|\\.(jpg|png|webp))$`,
 );
 
-export function photoVariantUrls(storedKey: string, env: Env, requestUrl: string): Record<PhotoSize, string> {
+/** The user object's `profilePhoto`: `url` is the PHOTO_URL_SIZE variant, `variants` every size. */
+export function profilePhotoOf(id: string, storedKey: string, env: Env, requestUrl: string) {
   const keys = photoVariantKeys(storedKey);
-  return bySize((size) => mediaUrl(keys[size], env, requestUrl));
+  const variants = bySize((size) => mediaUrl(keys[size], env, requestUrl));
+  return { _id: id, url: variants[PHOTO_URL_SIZE], type: "image" as const, variants };
 }

@@ -7,7 +7,7 @@ import {
   ROLES,
   type UserRow,
 } from "../../db/schema";
-import { bySize, PHOTO_URL_SIZE, photoVariantUrls } from "../media/photo-keys";
+import { bySize, PHOTO_URL_SIZE, profilePhotoOf } from "../media/photo-keys";
 
 const isoDate = z.iso.datetime();
 const nullableDate = isoDate.nullable();
@@ -116,11 +116,6 @@ export type User = z.infer<typeof UserSchema>;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-function profilePhoto(id: string, storedKey: string, env: Env, requestUrl: string): User["profilePhoto"] {
-  const variants = photoVariantUrls(storedKey, env, requestUrl);
-  return { _id: id, url: variants[PHOTO_URL_SIZE], type: "image", variants };
-}
-
 /** The API's view of a user row. `requestUrl` locates the media route when no media domain is set. */
 export function toUser(row: UserRow, env: Env, requestUrl: string): User {
   return {
@@ -145,7 +140,7 @@ export function toUser(row: UserRow, env: Env, requestUrl: string): User {
     roles: row.roles,
     profilePhoto:
       row.profilePhotoId && row.profilePhotoKey
-        ? profilePhoto(row.profilePhotoId, row.profilePhotoKey, env, requestUrl)
+        ? profilePhotoOf(row.profilePhotoId, row.profilePhotoKey, env, requestUrl)
         : null,
     lastLogin: iso(row.lastLogin),
     createdAt: row.createdAt.toISOString(),
