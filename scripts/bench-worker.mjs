@@ -38,6 +38,8 @@ export async function startBuiltWorker(scriptPath, options = {}) {
     d1Databases: { DB: "bench-db" },
     r2Buckets: { MEDIA: "bench-media" },
     kvNamespaces: { FLAGS: "bench-flags" },
+    // Photo uploads re-encode through it (sharp locally, as in tests).
+    images: { binding: "IMAGES" },
     // The load comes from one user and one IP: limits high enough never to refuse it.
     ratelimits: Object.fromEntries(
       LIMITERS.map((name, index) => [

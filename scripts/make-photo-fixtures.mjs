@@ -1,59 +1,24 @@
 // Rebuilds the profile-photo fixtures in test/fixtures/. The binaries are committed, so tests never
 // need this script or its tools; it documents how they were made and lets them be remade.
 //
-// Needs (Debian): apt-get install imagemagick libimage-exiftool-perl webp libjpeg-turbo-progs
+// The phone-photo and crafted-metadata fixtures are made with sharp (a devDependency) and byte
+// surgery (scripts/photo-fixtures-sharp.mjs). The older GPS fixtures also need (Debian):
+// apt-get install imagemagick libimage-exiftool-perl webp libjpeg-turbo-progs
 // Run from the repo root: npx node scripts/make-photo-fixtures.mjs
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { iccProfile, makeSharpFixtures } from "./photo-fixtures-sharp.mjs";
 
 const out = new URL("../test/fixtures/", import.meta.url).pathname;
+await makeSharpFixtures(out);
 const tmp = mkdtempSync(join(tmpdir(), "photo-fixtures-"));
 const run = (cmd, ...args) => execFileSync(cmd, args, { stdio: ["ignore", "ignore", "inherit"] });
 // Keeps ImageMagick from adding date chunks, so a rerun gives the same bytes.
 const noDates = ["-define", "png:exclude-chunks=date,time"];
 const gradient = (size) => ["-size", size, "gradient:#3a7bd5-#f4d03f", "-depth", "8"];
-
-// A made-up minimal ICC v2 RGB profile (rather than a vendor's copyrighted one). Its description,
-// "fixture-icc-profile", is stored uncompressed in JPEG APP2 and WebP ICCP, so tests can find it.
-function iccProfile(description) {
-  const s15 = (x) => Math.round(x * 65536);
-  const xyz = (x, y, z) => tag("XYZ ", [s15(x), s15(y), s15(z)].map(u32));
-  const tag = (type, parts) => Buffer.concat([Buffer.from(type), Buffer.alloc(4), ...parts]);
-  const u32 = (n) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
-  const text = Buffer.from(`${description}\0`);
-  const tags = [
-    ["desc", tag("desc", [u32(text.length), text, Buffer.alloc(4 + 4 + 2 + 1 + 67)])],
-    ["cprt", tag("text", [Buffer.from("No copyright, use freely\0")])],
-    ["wtpt", xyz(0.9642, 1, 0.8249)],
-    ["rXYZ", xyz(0.4361, 0.2225, 0.0139)],
-    ["gXYZ", xyz(0.3851, 0.7169, 0.0971)],
-    ["bXYZ", xyz(0.1431, 0.0606, 0.7141)],
-    ["rTRC", tag("curv", [u32(1), Buffer.from([2, 0x33])])], // gamma 2.2 as u8Fixed8
-  ];
-  tags.push(["gTRC", tags[6][1]], ["bTRC", tags[6][1]]);
-  const table = [u32(tags.length)];
-  const data = [];
-  let offset = 128 + 4 + tags.length * 12;
-  for (const [signature, body] of tags) {
-    const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
-    table.push(Buffer.from(signature), u32(offset), u32(body.length));
-    data.push(padded);
-    offset += padded.length;
-  }
-  const header = Buffer.alloc(128);
-  header.writeUInt32BE(offset, 0);
-  header.writeUInt32BE(0x02100000, 8);
-  header.write("mntrRGB XYZ ", 12);
-  header.writeUInt16BE(2024, 24); // creation date 2024-01-01 00:00:00
-  header.writeUInt16BE(1, 26);
-  header.writeUInt16BE(1, 28);
-  header.write("acsp", 36);
-  xyz(0.9642, 1, 0.8249).copy(header, 68, 8); // D50 illuminant
-  return Buffer.concat([header, ...table, ...data]);
-}
 
 const icc = join(tmp, "fixture.icc");
 writeFileSync(icc, iccProfile("fixture-icc-profile"));

@@ -161,10 +161,13 @@ describe("a pending deletion locks the account", () => {
     expect(photo.status).toBe(200);
     expect(photo.body.data.profilePhoto).not.toBeNull();
     const keys = await photoObjects(user.id);
-    expect(keys).toEqual([`profile-photos/${user.id}/${photo.body.data.profilePhoto?._id}.jpg`]);
+    const photoId = photo.body.data.profilePhoto?._id;
+    expect(keys).toEqual(
+      ["256", "512", "96"].map((size) => `profile-photos/${user.id}/${photoId}-${size}.webp`),
+    );
     // The stored photo is served.
     const served = await api(`/media/${keys[0]}`);
     expect(served.status).toBe(200);
-    expect(served.headers.get("content-type")).toBe("image/jpeg");
+    expect(served.headers.get("content-type")).toBe("image/webp");
   });
 });

@@ -113,6 +113,18 @@ const failingMedia = new Proxy(env.MEDIA, {
   },
 });
 
+/** An Images binding that is down (not a file it cannot decode): the real binding, one method failing. */
+const failingImages = new Proxy(env.IMAGES, {
+  get(target, property) {
+    if (property === "input")
+      return () => {
+        throw new Error("Images is unavailable");
+      };
+    const value = Reflect.get(target, property, target);
+    return typeof value === "function" ? value.bind(target) : value;
+  },
+});
+
 const PROFILE = "/api/v1/users/profile";
 const USERNAME = "/api/v1/users/profile/username";
 const PHOTO = "/api/v1/users/profile/photo";
@@ -226,7 +238,7 @@ describe("each operation's own statuses", () => {
     );
   });
 
-  it("PATCH /users/profile/photo, then the photo: 200, 304, 404 and 500", async () => {
+  it("PATCH /users/profile/photo (200, 503), then the photo: 200, 304, 404 and 500", async () => {
     const { user, token } = await signedIn();
     const uploaded = await expectConforms({ method: "PATCH", path: PHOTO, token, body: photoForm() }, 200);
     const { data } = (await uploaded.json()) as { data: { profilePhoto: { url: string } } };
@@ -237,6 +249,10 @@ describe("each operation's own statuses", () => {
     const missing = `/media/profile-photos/${user.id}/${"0".repeat(24)}.webp`;
     await expectConforms({ method: "GET", path: MEDIA, url: missing }, 404);
     await expectConforms({ method: "GET", path: MEDIA, url: missing, env: { MEDIA: failingMedia } }, 500);
+    await expectConforms(
+      { method: "PATCH", path: PHOTO, token, body: photoForm(), env: { IMAGES: failingImages } },
+      503,
+    );
   });
 
   it("account deletion: request, 409 twice, 403 on the locked profile, cancel, 409 with none pending", async () => {

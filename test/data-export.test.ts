@@ -352,7 +352,7 @@ describe("the archive", () => {
     expect(exported).toEqual(storedBytes);
     expect(archive.profilePhoto).toMatchObject({
       _id: photo._id,
-      contentType: "image/jpeg",
+      contentType: "image/webp",
       byteLength: storedBytes.byteLength,
     });
   });

@@ -266,3 +266,19 @@ describe("GET /docs", () => {
     expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
   });
 });
+
+describe("GET /openapi.json: profile photos", () => {
+  it("the upload documents 503 with Retry-After", () => {
+    const upload = document.paths["/api/v1/users/profile/photo"]?.patch;
+    const unavailable = upload?.responses["503"] as { headers?: Record<string, unknown> } | undefined;
+    expect(unavailable?.headers?.["Retry-After"]).toBeDefined();
+  });
+
+  it("ProfilePhoto has the 512 px url and the variants by size", () => {
+    const schema = document.components.schemas.ProfilePhoto as {
+      properties: Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+    };
+    expect(Object.keys(schema.properties)).toEqual(["_id", "url", "type", "variants"]);
+    expect(schema.properties.variants?.required).toEqual(["96", "256", "512"]);
+  });
+});

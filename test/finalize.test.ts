@@ -365,8 +365,9 @@ describe("finalize-now deletes every photo object of the account", () => {
       },
     );
     expect(second.status).toBe(200);
-    expect((await objectsOf(user.id)).length).toBe(2);
-    expect((await outboxRows(user.id)).length).toBe(1);
+    // Two photos of three variants each; the first one's three are queued.
+    expect((await objectsOf(user.id)).length).toBe(6);
+    expect((await outboxRows(user.id)).length).toBe(3);
 
     expect((await call(DELETION, { method: "POST", token })).status).toBe(200);
     expect((await call(FINALIZE_NOW, { method: "POST", token })).status).toBe(200);

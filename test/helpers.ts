@@ -142,9 +142,16 @@ export const USER_FIELDS = [
   "deletedAt",
 ] as const;
 
-type UserWithPhoto = { profilePhoto: { _id: string; url: string; type: "image" } | null };
+type UserWithPhoto = {
+  profilePhoto: {
+    _id: string;
+    url: string;
+    type: "image";
+    variants: Record<"96" | "256" | "512", string>;
+  } | null;
+};
 
-/** Uploads a photo as a client would (must succeed); returns it with its URL path and R2 key. */
+/** Uploads a photo as a client would (must succeed); returns it with its URL's path and R2 key (the 512 px variant). */
 export async function uploadPhoto(token: string, bytes: Uint8Array, type: string) {
   const form = new FormData();
   form.append("file", new File([bytes], "photo", { type }));

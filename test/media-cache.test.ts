@@ -68,7 +68,7 @@ describe("GET /media/...: the Cache API in front of R2", () => {
     const cached = await cachedCopy(key);
     expect(cached?.status).toBe(200);
     expect(cached?.headers.get("etag")).toBe(etag);
-    expect(cached?.headers.get("content-type")).toBe("image/jpeg");
+    expect(cached?.headers.get("content-type")).toBe("image/webp");
     expect(new Uint8Array((await cached?.arrayBuffer()) ?? new ArrayBuffer(0))).toEqual(stored);
 
     const second = await get(path);
@@ -76,7 +76,7 @@ describe("GET /media/...: the Cache API in front of R2", () => {
     expect(second.cache).toBe("hit");
     expect(second.bytes).toEqual(first.bytes);
     expect(second.response.headers.get("etag")).toBe(etag);
-    expect(second.response.headers.get("content-type")).toBe("image/jpeg");
+    expect(second.response.headers.get("content-type")).toBe("image/webp");
     expect(second.response.headers.get("content-length")).toBe(String(stored.length));
     // The client sees its year-long immutable policy, not the cached copy's shorter one.
     expect(second.response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");

@@ -4,7 +4,7 @@ import { mediaCacheRequest } from "../src/media-store/keys";
 import { gpsJpeg, gpsPng } from "./fixtures";
 import { api, apiWith, call, createUser, tokenFor, uploadPhoto } from "./helpers";
 
-type Photo = { _id: string; url: string; type: "image" };
+type Photo = { _id: string; url: string; type: "image"; variants: Record<"96" | "256" | "512", string> };
 type User = { _id: string; profilePhoto: Photo | null };
 
 /** A user with an uploaded photo: its id, token, URL path and R2 key. */
@@ -23,36 +23,59 @@ async function expectNotFound(path: string) {
 }
 
 describe("GET /media/profile-photos/{userId}/{file}", () => {
-  it("serves the stored photo with its type, a strong ETag and immutable caching", async () => {
-    const { path, key, user, photo } = await userWithPhoto();
-    expect(path).toBe(`/media/profile-photos/${user.id}/${photo._id}.jpg`);
-    const object = await env.MEDIA.get(key);
-    if (!object) throw new Error("photo not in R2");
-    const storedBytes = new Uint8Array(await object.arrayBuffer());
+  it.each(["96", "256", "512"] as const)(
+    "serves the %s px variant with its type, a strong ETag and immutable caching",
+    async (size) => {
+      const { user, photo } = await userWithPhoto();
+      const path = new URL(photo.variants[size]).pathname;
+      expect(path).toBe(`/media/profile-photos/${user.id}/${photo._id}-${size}.webp`);
+      const key = path.replace(/^\/media\//, "");
+      const object = await env.MEDIA.get(key);
+      if (!object) throw new Error("photo not in R2");
+      const storedBytes = new Uint8Array(await object.arrayBuffer());
 
-    const response = await api(path);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toBe("image/jpeg");
-    const etag = response.headers.get("etag") ?? "";
-    expect(etag).toMatch(/^"[^"]+"$/);
-    expect(etag.startsWith("W/")).toBe(false);
-    expect(etag).toBe(object.httpEtag);
-    expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-    const csp = response.headers.get("content-security-policy") ?? "";
-    expect(csp.split(";").map((part) => part.trim())).toContain("default-src 'none'");
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    expect(bytes).toEqual(storedBytes);
-    expect(response.headers.get("content-length")).toBe(String(storedBytes.length));
-  });
+      const response = await api(path);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("image/webp");
+      const etag = response.headers.get("etag") ?? "";
+      expect(etag).toMatch(/^"[^"]+"$/);
+      expect(etag.startsWith("W/")).toBe(false);
+      expect(etag).toBe(object.httpEtag);
+      expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      const csp = response.headers.get("content-security-policy") ?? "";
+      expect(csp.split(";").map((part) => part.trim())).toContain("default-src 'none'");
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      expect(bytes).toEqual(storedBytes);
+      expect(response.headers.get("content-length")).toBe(String(storedBytes.length));
+    },
+  );
 
-  it("serves a PNG as image/png", async () => {
+  it("serves a PNG upload as WebP", async () => {
     const { path } = await userWithPhoto(gpsPng, "image/png");
     const response = await api(path);
     expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toBe("image/png");
+    expect(response.headers.get("content-type")).toBe("image/webp");
     await response.arrayBuffer();
   });
+
+  // Uploaded before variants existed: one object under its own type, served as it is.
+  it.each([
+    ["jpg", "image/jpeg", gpsJpeg],
+    ["png", "image/png", gpsPng],
+  ] as const)(
+    "serves a photo stored before variants (.%s) with its own type",
+    async (extension, type, bytes) => {
+      const user = await createUser();
+      const key = `profile-photos/${user.id}/65f0c0ffee0000000000a11e.${extension}`;
+      await env.MEDIA.put(key, bytes, { httpMetadata: { contentType: type } });
+      const response = await api(`/media/${key}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe(type);
+      expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
+    },
+  );
 
   it("answers 304 with no body to If-None-Match with the current ETag", async () => {
     const { path } = await userWithPhoto();
@@ -118,6 +141,7 @@ describe("GET /media/profile-photos/{userId}/{file}", () => {
   it("answers 404 in the envelope for a well-formed name that is not stored", async () => {
     const { user } = await userWithPhoto();
     await expectNotFound(`/media/profile-photos/${user.id}/0123456789abcdef01234567.jpg`);
+    await expectNotFound(`/media/profile-photos/${user.id}/0123456789abcdef01234567-96.webp`);
     await expectNotFound(`/media/profile-photos/0123456789abcdef01234567/0123456789abcdef01234567.png`);
   });
 
@@ -156,6 +180,18 @@ describe("GET /media/profile-photos/{userId}/{file}", () => {
       "a name with a suffix",
       (userId: string) => `/media/profile-photos/${userId}/0123456789abcdef01234567.jpg.html`,
     ],
+    [
+      "a size with no variant",
+      (userId: string) => `/media/profile-photos/${userId}/0123456789abcdef01234567-128.webp`,
+    ],
+    [
+      "a variant in another format",
+      (userId: string) => `/media/profile-photos/${userId}/0123456789abcdef01234567-512.jpg`,
+    ],
+    [
+      "a variant with a suffix",
+      (userId: string) => `/media/profile-photos/${userId}/0123456789abcdef01234567-512.webp.html`,
+    ],
   ])("answers 404 for a malformed name (%s)", async (_label, pathFor) => {
     const { user } = await userWithPhoto();
     await expectNotFound(pathFor(user.id));
@@ -163,8 +199,9 @@ describe("GET /media/profile-photos/{userId}/{file}", () => {
 
   it("never serves the stored object under a malformed name", async () => {
     const { user, photo } = await userWithPhoto();
-    await expectNotFound(`/media/profile-photos/${user.id}/${photo._id.toUpperCase()}.jpg`);
-    await expectNotFound(`/media/profile-photos/${user.id}/${photo._id}.JPG`);
+    await expectNotFound(`/media/profile-photos/${user.id}/${photo._id.toUpperCase()}-512.webp`);
+    await expectNotFound(`/media/profile-photos/${user.id}/${photo._id}-512.WEBP`);
+    await expectNotFound(`/media/profile-photos/${user.id}/${photo._id}.webp`);
   });
 });
 
@@ -176,12 +213,22 @@ describe("PUBLIC_MEDIA_BASE_URL", () => {
       const response = await apiWith("/api/v1/users/me", { PUBLIC_MEDIA_BASE_URL: base }, { token });
       expect(response.status).toBe(200);
       const body = (await response.json()) as { data: User };
-      expect(key).toBe(`profile-photos/${user.id}/${photo._id}.jpg`);
+      expect(key).toBe(`profile-photos/${user.id}/${photo._id}-512.webp`);
+      const variant = `https://media.example.com/profile-photos/${user.id}/${photo._id}`;
       expect(body.data.profilePhoto).toEqual({
         _id: photo._id,
         url: `https://media.example.com/${key}`,
         type: "image",
+        variants: { 96: `${variant}-96.webp`, 256: `${variant}-256.webp`, 512: `${variant}-512.webp` },
       });
+      // The same keys are what the bucket's domain serves, stored for immutable caching there too.
+      for (const url of Object.values(body.data.profilePhoto?.variants ?? {})) {
+        const object = await env.MEDIA.head(new URL(url).pathname.slice(1));
+        expect(object?.httpMetadata).toMatchObject({
+          contentType: "image/webp",
+          cacheControl: "public, max-age=31536000, immutable",
+        });
+      }
     },
   );
 

@@ -1,18 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { type ImageType, inspectImage, MAX_SIDE, MIN_SIDE } from "../src/features/profile/photo-image";
 import {
-  type ImageType,
-  inspectImage,
-  MAX_SIDE,
-  MIN_SIDE,
-  stripMetadata,
-} from "../src/features/profile/photo-image";
-import {
+  emptyIdatPng,
   gif,
   gpsJpeg,
   gpsPng,
   gpsWebp,
+  headersOnlyJpeg,
   losslessWebp,
   lossyWebp,
+  phonePhotos,
   pixelFloodPng,
   polyglotJpeg,
   progressiveJpeg,
@@ -35,7 +32,6 @@ function indexOf(haystack: Uint8Array, needle: string | Uint8Array, from = 0): n
   }
   return -1;
 }
-const contains = (haystack: Uint8Array, needle: string | Uint8Array) => indexOf(haystack, needle) >= 0;
 
 function join(...parts: (Uint8Array | string)[]): Uint8Array {
   const bytes = parts.map((part) => (typeof part === "string" ? encode(part) : part));
@@ -83,10 +79,10 @@ function webpChunk(bytes: Uint8Array, fourcc: string): Uint8Array {
   return bytes.subarray(at + 8, at + 8 + size);
 }
 
-const image = (type: ImageType, width: number, height: number) => {
-  const extension = type === "jpeg" ? "jpg" : type;
-  return { ok: true, image: { type, contentType: `image/${type}`, extension, width, height } };
-};
+const image = (type: ImageType, width: number, height: number) => ({
+  ok: true,
+  image: { type, contentType: `image/${type}`, width, height },
+});
 const unsupported = { ok: false, reason: "unsupported" };
 const dimensions = { ok: false, reason: "dimensions" };
 
@@ -103,8 +99,26 @@ describe("inspectImage", () => {
     ["WebP (extended, VP8X canvas)", gpsWebp, image("webp", 64, 48)],
     ["WebP (simple lossy, VP8)", lossyWebp, image("webp", 40, 56)],
     ["WebP (simple lossless, VP8L)", losslessWebp, image("webp", 48, 40)],
+    // Bytes after the first EOI are the other pictures of a multi-picture file, or a polyglot's
+    // payload: either way only the decoder's re-encoded output is ever stored.
+    ["JPEG with bytes after EOI", polyglotJpeg, image("jpeg", 40, 56)],
   ])("recognizes a %s and reads its size", (_, bytes, expected) => {
     expect(inspectImage(bytes)).toEqual(expected);
+  });
+
+  const phoneSizes: Record<string, [number, number]> = {
+    "multi-picture JPEG (MPF)": [1600, 1200],
+    "progressive JPEG": [1024, 768],
+    "16-bit PNG": [240, 180],
+    "animated WebP": [240, 180],
+    "CMYK JPEG": [400, 300],
+  };
+  it.each(phonePhotos)("recognizes a $name and reads its size", ({ name, bytes, type }) => {
+    const [width, height] = phoneSizes[name] ?? [];
+    expect(inspectImage(bytes)).toEqual({
+      ok: true,
+      image: { type: type.slice(6), contentType: type, width, height },
+    });
   });
 
   it.each([
@@ -114,7 +128,8 @@ describe("inspectImage", () => {
     ["plain text", encode("just some text, long enough to look like a file")],
     ["garbage", Uint8Array.from({ length: 256 }, (_, i) => (i * 7919) % 256)],
     ["an empty body", new Uint8Array(0)],
-    ["a JPEG with an HTML <script> appended after EOI (polyglot)", polyglotJpeg],
+    ["a JPEG with headers and no scan (SOI, tables, SOF, EOI)", headersOnlyJpeg],
+    ["a PNG whose only IDAT is empty", emptyIdatPng],
     ["a PNG with a ZIP appended after IEND (polyglot)", join(gpsPng, "PK\x03\x04 zipped payload")],
     ["a WebP with HTML appended past the RIFF size (polyglot)", join(gpsWebp, "<script>alert(1)</script>")],
     // Appended as a well-formed chunk, so only the RIFF size tells it is not part of the image.
@@ -144,8 +159,6 @@ describe("inspectImage", () => {
   });
 
   it.each([
-    ["JPEG", gpsJpeg],
-    ["progressive JPEG", progressiveJpeg],
     ["PNG", gpsPng],
     ["WebP", gpsWebp],
     ["lossless WebP", losslessWebp],
@@ -153,6 +166,19 @@ describe("inspectImage", () => {
     for (const length of [bytes.length - 1, bytes.length - 12, Math.floor(bytes.length / 2), 20]) {
       expect(inspectImage(bytes.subarray(0, length)), `first ${length} bytes`).toEqual(unsupported);
     }
+  });
+
+  // Past the first scan's start a truncated JPEG is the decoder's to refuse (photo-upload.test.ts).
+  it.each([
+    ["JPEG", gpsJpeg],
+    ["progressive JPEG", progressiveJpeg],
+  ])("refuses a %s cut before its first scan data as unsupported", (_, bytes) => {
+    const scan = indexOf(bytes, Uint8Array.of(0xff, 0xda));
+    const scanData = scan + 2 + view(bytes).getUint16(scan + 2);
+    for (const length of [scanData, scan + 3, scan, Math.floor(scan / 2), 20]) {
+      expect(inspectImage(bytes.subarray(0, length)), `first ${length} bytes`).toEqual(unsupported);
+    }
+    expect(inspectImage(bytes.subarray(0, scanData + 1))).toEqual(inspectImage(bytes));
   });
 
   it("refuses a JPEG whose segment length runs past the end", () => {
@@ -206,9 +232,9 @@ describe("inspectImage", () => {
   });
 });
 
-describe("inspectImage and stripMetadata on damaged files", () => {
+describe("inspectImage on damaged files", () => {
   // Every truncation and every single-byte corruption of each photo: the result must always be an
-  // answer (never an exception, which would be a 500), and an accepted file must strip cleanly.
+  // answer, never an exception (which would be a 500).
   it.each([
     ["JPEG", gpsJpeg],
     ["progressive JPEG", progressiveJpeg],
@@ -224,298 +250,14 @@ describe("inspectImage and stripMetadata on damaged files", () => {
         yield patched(bytes, (v) => v.setUint8(at, v.getUint8(at) ^ 0xff));
     };
     let accepted = 0;
+    let refused = 0;
     for (const variant of variants()) {
       const inspection = inspectImage(variant);
-      if (!inspection.ok) continue;
-      accepted++;
-      expect(inspectImage(stripMetadata(variant, inspection.image.type))).toEqual(inspection);
+      if (inspection.ok) accepted++;
+      else refused++;
     }
-    // Corrupted pixel data is not the parser's business, so some variants are still accepted.
+    // Corrupted pixel data is the decoder's business, so some variants pass the header check.
     expect(accepted).toBeGreaterThan(0);
-  });
-});
-
-describe("stripMetadata", () => {
-  // Strings every metadata-carrying fixture holds before stripping: EXIF GPS (GPSMapDatum) and XMP.
-  const secrets = ["fixture-gps-datum", "fixture-secret-location", "GPSLatitude", "http://ns.adobe.com/"];
-
-  it.each([
-    ["jpeg", gpsJpeg, ["Exif\0\0", "fixture-jpeg-comment"]],
-    ["png", gpsPng, ["eXIf", "tEXt", "iTXt", "zTXt", "tIME", "fixture-png-text"]],
-    ["webp", gpsWebp, ["EXIF", "XMP "]],
-  ] as const)("removes GPS, XMP and text from the %s fixture", (type, bytes, typeSecrets) => {
-    for (const secret of [...secrets, ...typeSecrets]) expect(contains(bytes, secret), secret).toBe(true);
-    const stripped = stripMetadata(bytes, type);
-    for (const secret of [...secrets, ...typeSecrets]) expect(contains(stripped, secret), secret).toBe(false);
-  });
-
-  it.each([
-    ["jpeg", gpsJpeg, ["ICC_PROFILE\0", "fixture-icc-profile", "JFIF\0"]],
-    ["png", gpsPng, ["iCCP", "pHYs", "gAMA", "cHRM", "PLTE"]],
-    ["webp", gpsWebp, ["ICCP", "fixture-icc-profile"]],
-  ] as const)("keeps the %s fixture's ICC profile and rendering data", (type, bytes, kept) => {
-    const stripped = stripMetadata(bytes, type);
-    for (const part of kept) expect(contains(stripped, part), part).toBe(true);
-  });
-
-  it.each([
-    // From the first SOS to EOI: every scan, byte for byte.
-    ["jpeg", gpsJpeg, gpsJpeg.subarray(indexOf(gpsJpeg, Uint8Array.of(0xff, 0xda)))],
-    // IDAT (from its length field) and IEND.
-    ["png", gpsPng, gpsPng.subarray(indexOf(gpsPng, "IDAT") - 4)],
-    ["webp", gpsWebp, webpChunk(gpsWebp, "VP8 ")],
-  ] as const)(
-    "leaves the %s pixels untouched and the image the same type and size",
-    (type, bytes, pixels) => {
-      const stripped = stripMetadata(bytes, type);
-      expect(stripped.length).toBeLessThan(bytes.length);
-      expect(contains(stripped, pixels)).toBe(true);
-      expect(inspectImage(stripped)).toEqual(inspectImage(bytes));
-    },
-  );
-
-  it("clears the VP8X EXIF and XMP flags, keeps the ICC flag, and fixes the RIFF size", () => {
-    const flags = (bytes: Uint8Array) => webpChunk(bytes, "VP8X")[0] ?? 0;
-    expect(flags(gpsWebp) & 0x2c).toBe(0x2c);
-    const stripped = stripMetadata(gpsWebp, "webp");
-    expect(flags(stripped) & 0x2c).toBe(0x20);
-    expect(view(stripped).getUint32(4, true)).toBe(stripped.length - 8);
-  });
-
-  it("keeps WebP chunk padding right around odd-sized chunks, and drops unknown chunks", () => {
-    const odd = (text: string) => encode(text.length % 2 ? text : `${text}!`);
-    const bytes = riff(
-      ["VP8X", webpChunk(gpsWebp, "VP8X")],
-      ["ICCP", odd("a kept odd-sized profile")],
-      ["EXIF", odd("a dropped odd-sized EXIF")],
-      ["ALPH", odd("kept alpha")],
-      ["VP8 ", webpChunk(gpsWebp, "VP8 ")],
-      ["XMP ", odd("a dropped odd-sized XMP")],
-      ["HTML", odd("<script>alert(1)</script>")],
-    );
-    expect(inspectImage(bytes)).toEqual(image("webp", 64, 48));
-    const stripped = stripMetadata(bytes, "webp");
-    const expected = riff(
-      ["VP8X", patched(webpChunk(gpsWebp, "VP8X"), (v) => v.setUint8(0, 0x20))],
-      ["ICCP", odd("a kept odd-sized profile")],
-      ["ALPH", odd("kept alpha")],
-      ["VP8 ", webpChunk(gpsWebp, "VP8 ")],
-    );
-    expect(stripped).toEqual(expected);
-    expect(inspectImage(stripped)).toEqual(image("webp", 64, 48));
-  });
-
-  it.each([
-    ["jpeg", progressiveJpeg],
-    ["png", tooSmallPng],
-    ["webp", lossyWebp],
-    ["webp", losslessWebp],
-  ] as const)("returns an already clean %s unchanged, as a copy", (type, bytes) => {
-    const stripped = stripMetadata(bytes, type);
-    expect(stripped).toEqual(bytes);
-    expect(stripped.buffer).not.toBe(bytes.buffer);
-  });
-
-  it.each([
-    ["jpeg", gpsJpeg],
-    ["jpeg", rotatedGpsJpeg],
-    ["png", gpsPng],
-    ["webp", gpsWebp],
-  ] as const)("is idempotent on the %s fixture", (type, bytes) => {
-    const once = stripMetadata(bytes, type);
-    expect(stripMetadata(once, type)).toEqual(once);
-  });
-
-  it.each([
-    ["a truncated JPEG", "jpeg", gpsJpeg.subarray(0, gpsJpeg.length - 100)],
-    ["a PNG without IEND", "png", gpsPng.subarray(0, gpsPng.length - 12)],
-    ["a WebP whose RIFF size is wrong", "webp", gpsWebp.subarray(0, gpsWebp.length - 2)],
-    ["a JPEG polyglot", "jpeg", polyglotJpeg],
-    ["a PNG said to be a JPEG", "jpeg", gpsPng],
-    ["a GIF said to be a PNG", "png", gif],
-    ["PNG chunks behind a broken signature", "png", patched(gpsPng, (v) => v.setUint8(1, 0))],
-  ] as const)("throws on %s", (_, type, bytes) => {
-    expect(() => stripMetadata(bytes, type)).toThrow();
-  });
-});
-
-describe("stripMetadata and the JPEG EXIF Orientation", () => {
-  const ORIENTATION = 0x0112;
-  const [ASCII, SHORT, LONG] = [2, 3, 4];
-  type IfdEntry = { tag: number; type: number; count: number; value: number };
-  const orientation = (value: number): IfdEntry => ({ tag: ORIENTATION, type: SHORT, count: 1, value });
-
-  /** A TIFF structure (what follows "Exif\0\0") whose IFD0 holds `entries`, in either byte order. */
-  function tiff(order: "II" | "MM", entries: IfdEntry[]): Uint8Array {
-    const little = order === "II";
-    return patched(join(order, new Uint8Array(6 + 2 + entries.length * 12 + 4)), (v) => {
-      v.setUint16(2, 42, little);
-      v.setUint32(4, 8, little);
-      v.setUint16(8, entries.length, little);
-      entries.forEach(({ tag, type, count, value }, i) => {
-        const at = 10 + i * 12;
-        v.setUint16(at, tag, little);
-        v.setUint16(at + 2, type, little);
-        v.setUint32(at + 4, count, little);
-        if (type === SHORT) v.setUint16(at + 8, value, little);
-        else v.setUint32(at + 8, value, little);
-      }); // the next-IFD offset stays 0
-    });
-  }
-
-  const make: IfdEntry = { tag: 0x010f, type: ASCII, count: 4, value: 0x50686f00 }; // "Pho\0", inline
-  const gpsIfd: IfdEntry = { tag: 0x8825, type: LONG, count: 1, value: 0x1234 }; // an offset, never followed
-  /** IFD0 as a phone writes it: the camera, then (if given) the Orientation, then where GPS is. */
-  const phone = (...entry: IfdEntry[]): IfdEntry[] => [make, ...entry, gpsIfd];
-
-  const app1 = (payload: Uint8Array) =>
-    join(
-      patched(Uint8Array.of(0xff, 0xe1, 0, 0), (v) => v.setUint16(2, payload.length + 2)),
-      payload,
-    );
-  const exifApp1 = (tiff: Uint8Array) => app1(join("Exif\0\0", tiff));
-
-  /** Where the fixtures' JFIF APP0 ends, i.e. after SOI (2 bytes), APP0 marker and length (4) and its payload. */
-  const afterApp0 = (jpeg: Uint8Array) => 4 + view(jpeg).getUint16(4);
-  const clean = afterApp0(progressiveJpeg);
-  /** The clean progressive JPEG with `segments` right after its APP0, where EXIF conventionally sits. */
-  const withSegments = (...segments: Uint8Array[]) =>
-    join(progressiveJpeg.subarray(0, clean), ...segments, progressiveJpeg.subarray(clean));
-
-  /** Every APP1 EXIF segment before the first scan: where it starts, its TIFF length, IFD0 and next-IFD offset. */
-  function exifSegments(jpeg: Uint8Array) {
-    const found = [];
-    for (let at = 2; jpeg[at + 1] !== 0xda; at += 2 + view(jpeg).getUint16(at + 2)) {
-      if (jpeg[at + 1] !== 0xe1 || indexOf(jpeg, "Exif\0\0", at) !== at + 4) continue;
-      const bytes = jpeg.subarray(at + 10, at + 2 + view(jpeg).getUint16(at + 2));
-      const [v, little] = [view(bytes), bytes[0] === 0x49]; // "II"
-      const ifd0 = v.getUint32(4, little);
-      const entries = Array.from({ length: v.getUint16(ifd0, little) }, (_, i): IfdEntry => {
-        const entry = ifd0 + 2 + i * 12;
-        const type = v.getUint16(entry + 2, little);
-        const value = type === SHORT ? v.getUint16(entry + 8, little) : v.getUint32(entry + 8, little);
-        return { tag: v.getUint16(entry, little), type, count: v.getUint32(entry + 4, little), value };
-      });
-      const next = v.getUint32(ifd0 + 2 + entries.length * 12, little);
-      found.push({ at, length: bytes.length, entries, next });
-    }
-    return found;
-  }
-  /** What stripping writes, as exifSegments reads it: 8 TIFF header bytes, 2 for the count, 12 for the
-   * entry, 4 for the next-IFD offset. */
-  const minimalExif = (at: number, value: number) => ({
-    at,
-    length: 26,
-    entries: [orientation(value)],
-    next: 0,
-  });
-
-  it("keeps only the Orientation of the rotated fixture's EXIF, right after APP0", () => {
-    const [exif] = exifSegments(rotatedGpsJpeg);
-    expect(exif?.entries).toContainEqual(orientation(6));
-    expect(exif?.entries.map((entry) => entry.tag)).toContain(0x8825); // GPS IFD
-    for (const secret of ["fixture-gps-datum", "fixture-camera-make"]) {
-      expect(contains(rotatedGpsJpeg, secret), secret).toBe(true);
-    }
-
-    const stripped = stripMetadata(rotatedGpsJpeg, "jpeg");
-    expect(exifSegments(stripped)).toEqual([minimalExif(afterApp0(rotatedGpsJpeg), 6)]);
-    expect(indexOf(stripped, Uint8Array.of(0xff, 0xe1), afterApp0(stripped) + 1)).toBe(-1);
-    for (const secret of ["fixture-gps-datum", "fixture-camera-make"]) {
-      expect(contains(stripped, secret), secret).toBe(false);
-    }
-    expect(
-      contains(stripped, rotatedGpsJpeg.subarray(indexOf(rotatedGpsJpeg, Uint8Array.of(0xff, 0xda)))),
-    ).toBe(true);
-    expect(inspectImage(stripped)).toEqual(image("jpeg", 64, 48));
-    expect(inspectImage(stripped)).toEqual(inspectImage(rotatedGpsJpeg));
-  });
-
-  it.each([
-    ["MM", 6],
-    ["II", 6],
-    ["MM", 8],
-    ["II", 8],
-    ["II", 2],
-  ] as const)("keeps Orientation from %s (big/little-endian) EXIF with value %i", (order, value) => {
-    const bytes = withSegments(exifApp1(tiff(order, phone(orientation(value)))));
-    const stripped = stripMetadata(bytes, "jpeg");
-    expect(exifSegments(stripped)).toEqual([minimalExif(clean, value)]);
-    // Byte for byte: the clean image with a big-endian EXIF holding the Orientation alone.
-    expect(stripped).toEqual(withSegments(exifApp1(tiff("MM", [orientation(value)]))));
-  });
-
-  it("puts the EXIF right after SOI when there is no JFIF APP0, and reads only the first EXIF", () => {
-    const noApp0 = join(progressiveJpeg.subarray(0, 2), progressiveJpeg.subarray(clean));
-    const bytes = join(
-      noApp0.subarray(0, 2),
-      exifApp1(tiff("II", phone(orientation(8)))),
-      exifApp1(tiff("MM", [orientation(6)])),
-      noApp0.subarray(2),
-    );
-    expect(exifSegments(stripMetadata(bytes, "jpeg"))).toEqual([minimalExif(2, 8)]);
-  });
-
-  it.each([
-    ["a JPEG without EXIF", gpsJpeg],
-    ["EXIF without Orientation", withSegments(exifApp1(tiff("MM", phone())))],
-    [
-      "big-endian EXIF with Orientation 1 (upright)",
-      withSegments(exifApp1(tiff("MM", phone(orientation(1))))),
-    ],
-    ["little-endian EXIF with Orientation 1", withSegments(exifApp1(tiff("II", phone(orientation(1)))))],
-  ])("writes no EXIF at all for %s", (_, bytes) => {
-    const stripped = stripMetadata(bytes, "jpeg");
-    expect(contains(stripped, "Exif")).toBe(false);
-    expect(inspectImage(stripped)).toEqual(inspectImage(bytes));
-  });
-
-  const valid = tiff("MM", phone(orientation(6)));
-  // Orientation is the second entry of IFD0, which starts at offset 8: 2 count bytes, 12 per entry.
-  const orientationValue = 8 + 2 + 12 + 8;
-  it.each([
-    ["an APP1 holding only the EXIF id", new Uint8Array(0)],
-    ["half a TIFF header", valid.subarray(0, 4)],
-    ["an unknown byte order", join("XX", valid.subarray(2))],
-    ['a mixed byte-order mark ("MI")', join("MI", valid.subarray(2))],
-    ["a TIFF magic number other than 42", patched(valid, (v) => v.setUint16(2, 43))],
-    ["an IFD0 offset past the end", patched(valid, (v) => v.setUint32(4, 0xffffffff))],
-    ["an IFD0 offset to its own last byte", patched(valid, (v) => v.setUint32(4, valid.length - 1))],
-    // Offset 0 reads "MM" (19789) as the entry count: entries run off the end, never past it.
-    ["an IFD0 offset pointing back at the header", patched(valid, (v) => v.setUint32(4, 0))],
-    ["more IFD0 entries claimed than present", tiff("MM", [make]).fill(0xff, 8, 10)],
-    ["the IFD0 cut off mid-entry before the Orientation", valid.subarray(0, 8 + 2 + 5)],
-    ["the Orientation cut off before its value", valid.subarray(0, orientationValue)],
-    ["the Orientation cut off mid-value", valid.subarray(0, orientationValue + 1)],
-    ["an Orientation that is a LONG", tiff("MM", phone({ ...orientation(6), type: LONG }))],
-    ["an Orientation with a count of 2", tiff("II", phone({ ...orientation(6), count: 2 }))],
-    ["an Orientation of 0", tiff("MM", phone(orientation(0)))],
-    ["an Orientation of 9", tiff("II", phone(orientation(9)))],
-    ["an Orientation of 0x0106", tiff("MM", phone(orientation(0x0106)))],
-  ])("drops the EXIF without throwing for %s", (_, bytes) => {
-    const jpeg = withSegments(exifApp1(bytes));
-    expect(inspectImage(jpeg)).toEqual(image("jpeg", 40, 56));
-    expect(stripMetadata(jpeg, "jpeg")).toEqual(progressiveJpeg);
-  });
-
-  it("survives the rotated fixture's EXIF cut at every length", () => {
-    const start = afterApp0(rotatedGpsJpeg);
-    const end = start + 2 + view(rotatedGpsJpeg).getUint16(start + 2);
-    const exif = rotatedGpsJpeg.subarray(start + 10, end);
-    const entries = exifSegments(rotatedGpsJpeg)[0]?.entries ?? [];
-    // The Orientation survives once its entry is there up to its 2-byte value (IFD0 starts at offset 8).
-    const needed = 8 + 2 + 12 * entries.findIndex((entry) => entry.tag === ORIENTATION) + 10;
-    for (let length = 0; length <= exif.length; length++) {
-      const bytes = join(
-        rotatedGpsJpeg.subarray(0, start),
-        exifApp1(exif.subarray(0, length)),
-        rotatedGpsJpeg.subarray(end),
-      );
-      const stripped = stripMetadata(bytes, "jpeg");
-      expect(exifSegments(stripped), `first ${length} bytes`).toEqual(
-        length >= needed ? [minimalExif(start, 6)] : [],
-      );
-      expect(inspectImage(stripped)).toEqual(image("jpeg", 64, 48));
-    }
+    expect(refused).toBeGreaterThan(0);
   });
 });

@@ -2,30 +2,36 @@ import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
-import { inspectImage } from "../src/features/profile/photo-image";
-import { gif, gpsJpeg, gpsPng, gpsWebp, pixelFloodPng, polyglotJpeg, svg, tooSmallPng } from "./fixtures";
+import { faultyDb, recordingMedia } from "./fault-bindings";
+import {
+  emptyIdatPng,
+  gif,
+  gpsJpeg,
+  gpsPng,
+  gpsWebp,
+  headersOnlyJpeg,
+  phonePhotos,
+  pixelFloodPng,
+  polyglotJpeg,
+  svg,
+  tooSmallPng,
+} from "./fixtures";
 import { api, call, callWith, createUser, db, type Envelope, tokenFor } from "./helpers";
+import { contains, expectCleanVariant, VARIANT_KEY } from "./photo-assertions";
 
 const PATH = "/api/v1/users/profile/photo";
 const MIB = 1024 * 1024;
+const SIZES = ["96", "256", "512"] as const;
 
-type Photo = { _id: string; url: string; type: string } | null;
+type Photo = {
+  _id: string;
+  url: string;
+  type: string;
+  variants: Record<(typeof SIZES)[number], string>;
+} | null;
 type User = { _id: string; profilePhoto: Photo } & Record<string, unknown>;
 
 const encode = (text: string) => new TextEncoder().encode(text);
-
-function contains(haystack: Uint8Array, needle: string): boolean {
-  const bytes = encode(needle);
-  outer: for (
-    let at = haystack.indexOf(bytes[0] ?? 0);
-    at >= 0;
-    at = haystack.indexOf(bytes[0] ?? 0, at + 1)
-  ) {
-    for (let i = 1; i < bytes.length; i++) if (haystack[at + i] !== bytes[i]) continue outer;
-    return true;
-  }
-  return false;
-}
 
 function padded(bytes: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(size);
@@ -54,55 +60,6 @@ function uploadWithEnv(token: string, form: FormData, overrides: Partial<Env>) {
   return callWith<User | null>(PATH, overrides, { method: "PATCH", token, body: form });
 }
 
-/** A binding that behaves like `target` except for the methods in `failing`, which throw. */
-function failing<T extends object>(target: T, methods: string[]): T {
-  return new Proxy(target, {
-    get(object, property) {
-      if (typeof property === "string" && methods.includes(property)) {
-        return () => Promise.reject(new Error(`simulated ${property} failure`));
-      }
-      const value = Reflect.get(object, property);
-      return typeof value === "function" ? value.bind(object) : value;
-    },
-  });
-}
-
-/** env.MEDIA that records the keys of every put and delete, and throws on `fail`. */
-function recordingMedia(fail?: "put" | "delete") {
-  const calls = { put: [] as string[], delete: [] as string[] };
-  const real = env.MEDIA;
-  const bucket = new Proxy(real, {
-    get(object, property) {
-      if (property === "put" || property === "delete") {
-        return (key: string | string[], ...rest: unknown[]) => {
-          calls[property].push(...(Array.isArray(key) ? key : [key]));
-          if (property === fail) return Promise.reject(new Error(`simulated ${property} failure`));
-          const method = object[property] as (...args: unknown[]) => Promise<unknown>;
-          return method.call(object, key, ...rest);
-        };
-      }
-      const value = Reflect.get(object, property);
-      return typeof value === "function" ? value.bind(object) : value;
-    },
-  });
-  return { bucket, calls };
-}
-
-/** The D1 binding whose `batch()` throws, also inside the sessions it opens (the app queries through one). */
-function dbFailingBatch(): D1Database {
-  const real = env.DB;
-  return new Proxy(real, {
-    get(object, property) {
-      if (property === "batch") return () => Promise.reject(new Error("simulated batch failure"));
-      if (property === "withSession") {
-        return (constraint?: string) => failing(object.withSession(constraint), ["batch"]);
-      }
-      const value = Reflect.get(object, property);
-      return typeof value === "function" ? value.bind(object) : value;
-    },
-  });
-}
-
 async function keysUnder(prefix: string): Promise<string[]> {
   const listed = await env.MEDIA.list({ prefix });
   return listed.objects.map((object) => object.key).sort();
@@ -118,14 +75,17 @@ async function outboxRows() {
   return db.select().from(mediaOutbox);
 }
 
-/** Uploads the GPS JPEG and returns the stored key. */
+/** The three variant keys of a photo, sorted as R2 lists them. */
+const variantKeys = (userId: string, photoId: string | undefined) =>
+  SIZES.map((size) => `profile-photos/${userId}/${photoId}-${size}.webp`).sort();
+
+/** Uploads the GPS JPEG and returns the stored variant keys. */
 async function uploadFirst(token: string, userId: string) {
-  const { status } = await upload(token, formWith(gpsJpeg, "image/jpeg"));
+  const { status, body } = await upload(token, formWith(gpsJpeg, "image/jpeg"));
   expect(status).toBe(200);
-  const key = (await stored(userId)).profilePhotoKey;
-  if (!key) throw new Error("no photo key");
-  expect(await env.MEDIA.head(key)).not.toBeNull();
-  return key;
+  const keys = variantKeys(userId, body.data?.profilePhoto?._id);
+  expect(await keysUnder(`profile-photos/${userId}/`)).toEqual(keys);
+  return keys;
 }
 
 describe("PATCH /api/v1/users/profile/photo: accepted photos", () => {
@@ -133,43 +93,46 @@ describe("PATCH /api/v1/users/profile/photo: accepted photos", () => {
   const secrets = ["fixture-gps-datum", "fixture-secret-location", "GPSLatitude", "http://ns.adobe.com/"];
 
   it.each([
-    ["JPEG", gpsJpeg, "image/jpeg", "jpg", ["Exif\0\0", "fixture-jpeg-comment"]],
-    ["PNG", gpsPng, "image/png", "png", ["eXIf", "tEXt", "iTXt", "zTXt", "fixture-png-text"]],
-    ["WebP", gpsWebp, "image/webp", "webp", ["EXIF", "XMP "]],
+    ["JPEG", gpsJpeg, "image/jpeg", ["Exif\0\0", "fixture-jpeg-comment", "fixture-icc-profile"]],
+    ["PNG", gpsPng, "image/png", ["eXIf", "tEXt", "iTXt", "zTXt", "fixture-png-text"]],
+    ["WebP", gpsWebp, "image/webp", ["EXIF", "XMP ", "fixture-icc-profile"]],
   ] as const)(
-    "stores a %s without its metadata",
-    async (_label, bytes, contentType, extension, typeSecrets) => {
+    "stores a %s as three square WebP variants without its metadata",
+    async (_label, bytes, contentType, typeSecrets) => {
       const markers = [...secrets, ...typeSecrets];
       for (const marker of markers) expect(contains(bytes, marker), `fixture has ${marker}`).toBe(true);
-      const original = inspectImage(bytes);
-      if (!original.ok) throw new Error("fixture is not an image");
 
       const { user, token } = await photoUser();
-      const { status, body } = await upload(token, formWith(bytes, contentType, `me.${extension}`));
+      const { status, body } = await upload(token, formWith(bytes, contentType, "me.img"));
       expect(status).toBe(200);
       expect(body.isSuccess).toBe(true);
       const photo = body.data?.profilePhoto;
       expect(photo?.type).toBe("image");
       expect(photo?._id).toMatch(/^[0-9a-f]{24}$/);
-      const key = `profile-photos/${user.id}/${photo?._id}.${extension}`;
-      expect(photo?.url).toBe(`http://localhost/media/${key}`);
-      expect(body.data?._id).toBe(user.id);
-
-      const object = await env.MEDIA.get(key);
-      if (!object) throw new Error(`no object at ${key}`);
-      expect(object.httpMetadata?.contentType).toBe(contentType);
-      const storedBytes = new Uint8Array(await object.arrayBuffer());
-      for (const marker of markers) expect(contains(storedBytes, marker), `stored has ${marker}`).toBe(false);
-      const inspected = inspectImage(storedBytes);
-      expect(inspected).toEqual({
-        ok: true,
-        image: expect.objectContaining({
-          contentType,
-          width: original.image.width,
-          height: original.image.height,
-        }),
+      const base = `http://localhost/media/profile-photos/${user.id}/${photo?._id}`;
+      expect(photo?.variants).toEqual({
+        96: `${base}-96.webp`,
+        256: `${base}-256.webp`,
+        512: `${base}-512.webp`,
       });
-      expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([key]);
+      expect(photo?.url).toBe(photo?.variants[512]);
+      expect(body.data?._id).toBe(user.id);
+      expect((await stored(user.id)).profilePhotoKey).toBe(
+        `profile-photos/${user.id}/${photo?._id}-512.webp`,
+      );
+
+      const keys = await keysUnder(`profile-photos/${user.id}/`);
+      expect(keys).toEqual(variantKeys(user.id, photo?._id));
+      for (const key of keys) {
+        expect(key).toMatch(VARIANT_KEY);
+        const object = await env.MEDIA.get(key);
+        if (!object) throw new Error(`no object at ${key}`);
+        expect(object.httpMetadata?.contentType).toBe("image/webp");
+        const storedBytes = new Uint8Array(await object.arrayBuffer());
+        for (const marker of markers)
+          expect(contains(storedBytes, marker), `${key} has ${marker}`).toBe(false);
+        await expectCleanVariant(storedBytes, Number(/-(\d+)\.webp$/.exec(key)?.[1]), key);
+      }
       // And a later read shows the same photo.
       const me = await call<User>("/api/v1/users/me", { token });
       expect(me.body.data.profilePhoto).toEqual(photo);
@@ -181,7 +144,7 @@ describe("PATCH /api/v1/users/profile/photo: accepted photos", () => {
     const { status, body } = await upload(token, formWith(gpsPng, "application/octet-stream", "blob"));
     expect(status).toBe(200);
     expect(body.data?.profilePhoto?.url).toMatch(
-      new RegExp(`/profile-photos/${user.id}/[0-9a-f]{24}\\.png$`),
+      new RegExp(`/profile-photos/${user.id}/[0-9a-f]{24}-512\\.webp$`),
     );
   });
 
@@ -193,7 +156,7 @@ describe("PATCH /api/v1/users/profile/photo: accepted photos", () => {
     expect(body.errors).toEqual([]);
     expect(status).toBe(200);
     expect(body.data?.profilePhoto?.url).toMatch(
-      new RegExp(`/profile-photos/${user.id}/[0-9a-f]{24}\\.jpg$`),
+      new RegExp(`/profile-photos/${user.id}/[0-9a-f]{24}-512\\.webp$`),
     );
   });
 
@@ -202,11 +165,24 @@ describe("PATCH /api/v1/users/profile/photo: accepted photos", () => {
     const { status, body } = await upload(token, formWith(gpsJpeg, "image/jpeg", "../../evil.jpg"));
     expect(status).toBe(200);
     const key = (await stored(user.id)).profilePhotoKey ?? "";
-    expect(key).toBe(`profile-photos/${user.id}/${body.data?.profilePhoto?._id}.jpg`);
+    expect(key).toBe(`profile-photos/${user.id}/${body.data?.profilePhoto?._id}-512.webp`);
     expect(key).not.toContain("evil");
     expect(key).not.toContain("..");
     const all = (await env.MEDIA.list()).objects.map((object) => object.key);
     expect(all.filter((name) => name.includes("evil"))).toEqual([]);
+  });
+
+  // A JPEG with an HTML page after its EOI is accepted like a multi-picture JPEG (the bytes after
+  // the first EOI are the decoder's business); the page cannot survive re-encoding.
+  it("stores a JPEG/HTML polyglot's pixels only", async () => {
+    expect(contains(polyglotJpeg, "<script>")).toBe(true);
+    const { user, token } = await photoUser();
+    const { status } = await upload(token, formWith(polyglotJpeg, "image/jpeg"));
+    expect(status).toBe(200);
+    for (const key of await keysUnder(`profile-photos/${user.id}/`)) {
+      const bytes = new Uint8Array(await ((await env.MEDIA.get(key))?.arrayBuffer() ?? new ArrayBuffer(0)));
+      await expectCleanVariant(bytes, Number(/-(\d+)\.webp$/.exec(key)?.[1]), key);
+    }
   });
 });
 
@@ -226,8 +202,9 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     ["a GIF", gif, "image/gif"],
     ["an SVG", svg, "image/svg+xml"],
     ["HTML text", encode("<!doctype html><html><script>alert(1)</script></html>"), "text/html"],
-    ["a JPEG/HTML polyglot", polyglotJpeg, "image/jpeg"],
-  ])("refuses %s with 415", async (_label, bytes, type) => {
+    ["a JPEG with headers and no scan", headersOnlyJpeg, "image/jpeg"],
+    ["a PNG whose only IDAT is empty", emptyIdatPng, "image/png"],
+  ])("refuses %s with 415 before decoding", async (_label, bytes, type) => {
     const { user, token } = await photoUser();
     const { status, body } = await upload(token, formWith(bytes, type));
     expect(status).toBe(415);
@@ -235,6 +212,22 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     expect(body.errors).toEqual(["Unsupported media type", "file: must be a JPEG, PNG or WebP image"]);
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
     expect((await stored(user.id)).profilePhotoKey).toBeNull();
+  });
+
+  // Headers that pass the cheap check over pixel data the decoder cannot read.
+  it.each([
+    ["a JPEG cut off inside its scan", halfOf(phonePhotos, "progressive JPEG"), "image/jpeg"],
+    ["a PNG with corrupt image data", corruptIdat(gpsPng), "image/png"],
+  ])("refuses %s with 415 once the decoder fails, in the request's language", async (_label, bytes, type) => {
+    const { user, token } = await photoUser();
+    const en = await upload(token, formWith(bytes, type));
+    expect(en.status).toBe(415);
+    expect(en.body.errors).toEqual(["Unsupported media type", "file: could not be decoded as an image"]);
+    const tr = await upload(token, formWith(bytes, type), { "accept-language": "tr" });
+    expect(tr.status).toBe(415);
+    expect(tr.body.errors).toEqual(["Desteklenmeyen medya türü", "file: görsel olarak çözümlenemedi"]);
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
+    expect(await outboxRows()).toEqual([]);
   });
 
   it.each([
@@ -293,23 +286,49 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
 });
 
 describe("PATCH /api/v1/users/profile/photo: replacing a photo", () => {
-  it("deletes the old object, keeps the new one and leaves the outbox empty", async () => {
+  it("deletes every old variant, keeps the new ones and leaves the outbox empty", async () => {
     const { user, token } = await photoUser();
-    const oldKey = await uploadFirst(token, user.id);
+    const oldKeys = await uploadFirst(token, user.id);
 
     const { status, body } = await upload(token, formWith(gpsWebp, "image/webp"));
     expect(status).toBe(200);
-    const newKey = `profile-photos/${user.id}/${body.data?.profilePhoto?._id}.webp`;
-    expect(newKey).not.toBe(oldKey);
-    expect(await env.MEDIA.head(oldKey)).toBeNull();
-    expect(await env.MEDIA.head(newKey)).not.toBeNull();
-    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([newKey]);
+    const newKeys = variantKeys(user.id, body.data?.profilePhoto?._id);
+    expect(newKeys).not.toEqual(oldKeys);
+    for (const key of oldKeys) expect(await env.MEDIA.head(key)).toBeNull();
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(newKeys);
+    expect(await outboxRows()).toEqual([]);
+  });
+
+  it("replaces a photo stored before variants (one object) and deletes that object", async () => {
+    const { user, token } = await photoUser();
+    const photoId = "65f0c0ffee0000000000a11e";
+    const legacyKey = `profile-photos/${user.id}/${photoId}.jpg`;
+    await env.MEDIA.put(legacyKey, gpsJpeg, { httpMetadata: { contentType: "image/jpeg" } });
+    await db
+      .update(users)
+      .set({ profilePhotoId: photoId, profilePhotoKey: legacyKey })
+      .where(eq(users.id, user.id));
+    const before = await call<User>("/api/v1/users/me", { token });
+    const legacyUrl = `http://localhost/media/${legacyKey}`;
+    expect(before.body.data.profilePhoto).toEqual({
+      _id: photoId,
+      url: legacyUrl,
+      type: "image",
+      variants: { 96: legacyUrl, 256: legacyUrl, 512: legacyUrl },
+    });
+
+    const { status, body } = await upload(token, formWith(gpsPng, "image/png"));
+    expect(status).toBe(200);
+    expect(await env.MEDIA.head(legacyKey)).toBeNull();
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(
+      variantKeys(user.id, body.data?.profilePhoto?._id),
+    );
     expect(await outboxRows()).toEqual([]);
   });
 });
 
 describe("PATCH /api/v1/users/profile/photo: parallel uploads", () => {
-  it("leaves exactly the current photo in R2 and nothing queued", async () => {
+  it("leaves exactly the current photo's variants in R2 and nothing queued", async () => {
     const { user, token } = await photoUser();
     const results = await Promise.all([
       upload(token, formWith(gpsJpeg, "image/jpeg")),
@@ -319,9 +338,11 @@ describe("PATCH /api/v1/users/profile/photo: parallel uploads", () => {
     const statuses = results.map((result) => result.status);
     console.log(`photo race, 3 parallel uploads: statuses ${statuses.join(",")}`);
     expect(statuses).toEqual([200, 200, 200]);
-    const current = (await stored(user.id)).profilePhotoKey;
-    expect(current).not.toBeNull();
-    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([current]);
+    const current = await stored(user.id);
+    expect(current.profilePhotoKey).not.toBeNull();
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(
+      variantKeys(user.id, current.profilePhotoId ?? ""),
+    );
     expect(await outboxRows()).toEqual([]);
   });
 });
@@ -329,7 +350,7 @@ describe("PATCH /api/v1/users/profile/photo: parallel uploads", () => {
 describe("PATCH /api/v1/users/profile/photo: failures", () => {
   it("answers 500 when R2 refuses the put, and keeps the old photo", async () => {
     const { user, token } = await photoUser();
-    const oldKey = await uploadFirst(token, user.id);
+    const oldKeys = await uploadFirst(token, user.id);
     const before = await stored(user.id);
 
     const media = recordingMedia("put");
@@ -337,57 +358,58 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
       MEDIA: media.bucket,
     });
     expect(status).toBe(500);
-    expect(media.calls.put).toHaveLength(1);
-    expect(media.calls.put[0]).toMatch(new RegExp(`^profile-photos/${user.id}/[0-9a-f]{24}\\.png$`));
+    expect(media.calls.put).toHaveLength(3);
+    for (const key of media.calls.put)
+      expect(key).toMatch(new RegExp(`^profile-photos/${user.id}/[0-9a-f]{24}-(96|256|512)\\.webp$`));
     expect(body).toMatchObject({ isSuccess: false, statusCode: 500, data: null });
     expect(body.errors).toEqual(["Internal server error"]);
-    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([oldKey]);
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(oldKeys);
     const after = await stored(user.id);
-    expect(after.profilePhotoKey).toBe(oldKey);
+    expect(after.profilePhotoKey).toBe(before.profilePhotoKey);
     expect(after.profilePhotoId).toBe(before.profilePhotoId);
     expect(await outboxRows()).toEqual([]);
   });
 
-  it("answers 200 when the old object cannot be deleted, and queues it in the outbox", async () => {
+  it("answers 200 when the old objects cannot be deleted, and queues them in the outbox", async () => {
     const { user, token } = await photoUser();
-    const oldKey = await uploadFirst(token, user.id);
+    const oldKeys = await uploadFirst(token, user.id);
 
     const media = recordingMedia("delete");
     const { status, body } = await uploadWithEnv(token, formWith(gpsPng, "image/png"), {
       MEDIA: media.bucket,
     });
     expect(status).toBe(200);
-    expect(media.calls.delete).toEqual([oldKey]);
-    const newKey = `profile-photos/${user.id}/${body.data?.profilePhoto?._id}.png`;
-    expect((await stored(user.id)).profilePhotoKey).toBe(newKey);
-    expect(await env.MEDIA.head(newKey)).not.toBeNull();
+    expect(media.calls.delete.sort()).toEqual(oldKeys);
+    const newKeys = variantKeys(user.id, body.data?.profilePhoto?._id);
+    expect((await stored(user.id)).profilePhotoKey).toBe(newKeys.find((key) => key.endsWith("-512.webp")));
+    for (const key of newKeys) expect(await env.MEDIA.head(key)).not.toBeNull();
     const queued = await outboxRows();
-    expect(queued).toHaveLength(1);
-    expect(queued[0]).toMatchObject({ key: oldKey, userId: user.id, attempts: 1 });
+    expect(queued.map((row) => row.key).sort()).toEqual(oldKeys);
+    for (const row of queued) expect(row).toMatchObject({ userId: user.id, attempts: 1 });
     // Clean up for the other tests of this file, which expect an empty outbox.
-    await env.MEDIA.delete(oldKey);
-    await db.delete(mediaOutbox).where(eq(mediaOutbox.key, oldKey));
+    await env.MEDIA.delete(oldKeys);
+    await db.delete(mediaOutbox).where(eq(mediaOutbox.userId, user.id));
   });
 
-  it("answers 500 when the row update fails, deletes the new object and keeps the old photo", async () => {
+  it("answers 500 when the row update fails, deletes the new objects and keeps the old photo", async () => {
     const { user, token } = await photoUser();
-    const oldKey = await uploadFirst(token, user.id);
+    const oldKeys = await uploadFirst(token, user.id);
     const before = await stored(user.id);
 
     const media = recordingMedia();
     const { status, body } = await uploadWithEnv(token, formWith(gpsPng, "image/png"), {
-      DB: dbFailingBatch(),
+      DB: faultyDb({ failBatch: () => true }),
       MEDIA: media.bucket,
     });
     expect(status).toBe(500);
     expect(body.errors).toEqual(["Internal server error"]);
-    // The new object was written, then deleted again once the row could not point at it.
-    expect(media.calls.put).toHaveLength(1);
-    expect(media.calls.put[0]).not.toBe(oldKey);
-    expect(media.calls.delete).toEqual(media.calls.put);
-    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([oldKey]);
+    // The new objects were written, then deleted again once the row could not point at them.
+    expect(media.calls.put).toHaveLength(3);
+    for (const key of oldKeys) expect(media.calls.put).not.toContain(key);
+    expect(media.calls.delete.sort()).toEqual(media.calls.put.sort());
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(oldKeys);
     const after = await stored(user.id);
-    expect(after.profilePhotoKey).toBe(oldKey);
+    expect(after.profilePhotoKey).toBe(before.profilePhotoKey);
     expect(after.profilePhotoId).toBe(before.profilePhotoId);
     const [count] = await db.select({ n: sql<number>`count(*)` }).from(mediaOutbox);
     expect(count?.n).toBe(0);
@@ -395,7 +417,8 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
 
   it("answers 403 for an account pending deletion and leaves no new object", async () => {
     const { user, token } = await photoUser();
-    const oldKey = await uploadFirst(token, user.id);
+    const oldKeys = await uploadFirst(token, user.id);
+    const before = await stored(user.id);
     await db
       .update(users)
       .set({
@@ -408,8 +431,22 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
     const { status, body } = await upload(token, formWith(gpsPng, "image/png"));
     expect(status).toBe(403);
     expect(body.errors[0]).toBe("Insufficient permissions");
-    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([oldKey]);
-    expect((await stored(user.id)).profilePhotoKey).toBe(oldKey);
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(oldKeys);
+    expect((await stored(user.id)).profilePhotoKey).toBe(before.profilePhotoKey);
     expect(await outboxRows()).toEqual([]);
   });
 });
+
+/** The PNG with one byte of its IDAT data flipped: the header check passes, the decoder fails. */
+function corruptIdat(png: Uint8Array): Uint8Array {
+  const copy = png.slice();
+  const idat = new TextDecoder("latin1").decode(copy).indexOf("IDAT");
+  for (let at = idat + 6; at < idat + 30; at++) copy[at] = (copy[at] ?? 0) ^ 0x5a;
+  return copy;
+}
+
+/** The first half of a fixture's bytes. */
+function halfOf(fixtures: { name: string; bytes: Uint8Array }[], name: string): Uint8Array {
+  const bytes = fixtures.find((fixture) => fixture.name === name)?.bytes ?? new Uint8Array(0);
+  return bytes.subarray(0, Math.floor(bytes.length / 2));
+}

@@ -162,10 +162,16 @@ describe("GET /api/v1/users/me: the user object", () => {
       consentFormVersion: "1.0.0",
       isRegistrationComplete: true,
       roles: ["user", "admin"],
+      // Stored before variants existed: the one object stands for every size.
       profilePhoto: {
         _id: photoId,
         url: `http://localhost/media/profile-photos/507f1f77bcf86cd799439011/${photoId}.jpg`,
         type: "image",
+        variants: {
+          96: `http://localhost/media/profile-photos/507f1f77bcf86cd799439011/${photoId}.jpg`,
+          256: `http://localhost/media/profile-photos/507f1f77bcf86cd799439011/${photoId}.jpg`,
+          512: `http://localhost/media/profile-photos/507f1f77bcf86cd799439011/${photoId}.jpg`,
+        },
       },
       lastLogin: "2026-01-15T10:01:00.000Z",
       createdAt: "2026-01-15T10:02:00.000Z",
@@ -195,11 +201,11 @@ describe("GET /api/v1/users/me: the user object", () => {
     }
   });
 
-  it("a photo's URL uses PUBLIC_MEDIA_BASE_URL when set", async () => {
+  it("a photo's URLs use PUBLIC_MEDIA_BASE_URL when set", async () => {
     const photoId = "65f0c0ffee0000000000beef";
     const user = await createUser({
       profilePhotoId: photoId,
-      profilePhotoKey: `profile-photos/u/${photoId}.webp`,
+      profilePhotoKey: `profile-photos/u/${photoId}-512.webp`,
     });
     const response = await apiWith(
       "/api/v1/users/me",
@@ -210,8 +216,13 @@ describe("GET /api/v1/users/me: the user object", () => {
     const body = (await response.json()) as { data: User };
     expect(body.data.profilePhoto).toEqual({
       _id: photoId,
-      url: `https://media.example.com/profile-photos/u/${photoId}.webp`,
+      url: `https://media.example.com/profile-photos/u/${photoId}-512.webp`,
       type: "image",
+      variants: {
+        96: `https://media.example.com/profile-photos/u/${photoId}-96.webp`,
+        256: `https://media.example.com/profile-photos/u/${photoId}-256.webp`,
+        512: `https://media.example.com/profile-photos/u/${photoId}-512.webp`,
+      },
     });
   });
 

@@ -92,6 +92,10 @@ const en = {
   // A known path called with a method it does not have (src/lib/allowed-methods.ts).
   "status.405": "Method not allowed",
   "request.methodNotAllowed": "{method} is not allowed on this path; allowed: {allowed}",
+  // Profile photos re-encoded by the Images binding (issue 11).
+  "status.503": "Service temporarily unavailable",
+  "photo.undecodable": "file: could not be decoded as an image",
+  "photo.processingUnavailable": "file: photos cannot be processed right now; try again shortly",
 };
 
 export type MessageKey = keyof typeof en;
@@ -186,6 +190,10 @@ const tr: Record<MessageKey, string> = {
   // A known path called with a method it does not have (src/lib/allowed-methods.ts).
   "status.405": "Yönteme izin verilmiyor",
   "request.methodNotAllowed": "Bu yolda {method} kullanılamaz; izin verilenler: {allowed}",
+  // Profile photos re-encoded by the Images binding (issue 11).
+  "status.503": "Hizmet geçici olarak kullanılamıyor",
+  "photo.undecodable": "file: görsel olarak çözümlenemedi",
+  "photo.processingUnavailable": "file: fotoğraflar şu anda işlenemiyor; birazdan tekrar deneyin",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

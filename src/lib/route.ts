@@ -29,12 +29,13 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
   415: "The body's media type is not accepted",
   429: "Rate limit reached; see Retry-After",
   500: "Unexpected failure; the details are in the log under the request id",
+  503: "A service this operation needs is unavailable; retry after Retry-After",
 };
 
 function errorResponse(status: ErrorStatus) {
   return {
     description: ERROR_DESCRIPTIONS[status] ?? statusMessage("en", status),
-    ...(status === 429 ? { headers: { "Retry-After": headerRef("RetryAfter") } } : {}),
+    ...(status === 429 || status === 503 ? { headers: { "Retry-After": headerRef("RetryAfter") } } : {}),
     content: {
       "application/json": {
         schema: errorEnvelopeOf(status),

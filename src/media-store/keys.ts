@@ -2,11 +2,6 @@ import { settings } from "../lib/settings";
 
 export const PROFILE_PHOTO_PREFIX = "profile-photos";
 
-/** The R2 key of a profile photo: built by the server from ids, never from a file name. */
-export function profilePhotoKey(userId: string, photoId: string, extension: string): string {
-  return `${PROFILE_PHOTO_PREFIX}/${userId}/${photoId}.${extension}`;
-}
-
 /** The public URL of an R2 media key: the R2 custom domain when configured, else the media route. */
 export function mediaUrl(key: string, env: Env, requestUrl: string): string {
   const base = settings(env).PUBLIC_MEDIA_BASE_URL ?? `${new URL(requestUrl).origin}/media`;

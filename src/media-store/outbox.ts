@@ -1,8 +1,10 @@
 import { and, asc, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
+import { union } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { mediaOutbox, users } from "../db/schema";
 import { errorFields, log } from "../lib/log";
 import { mediaCacheRequest } from "./keys";
+import { PHOTO_SIZES, type PhotoSize, photoVariantKeySql } from "./photo-keys";
 
 // R2 deletes at most 1,000 keys a call; D1 binds at most 100 parameters a statement.
 const R2_DELETE_LIMIT = 1000;
@@ -27,20 +29,20 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * points those rows elsewhere, so that each object is always either referenced or queued.
  */
 export function queueProfilePhotos(db: Db, where: SQL | undefined, now: Date) {
-  return db
-    .insert(mediaOutbox)
-    .select(
-      db
-        .select({
-          key: sql<string>`${users.profilePhotoKey}`.as("key"),
-          userId: users.id,
-          enqueuedAt: sql<number>`${now.getTime()}`.as("enqueued_at"),
-          attempts: sql<number>`0`.as("attempts"),
-        })
-        .from(users)
-        .where(and(where, isNotNull(users.profilePhotoKey))),
-    )
-    .onConflictDoNothing();
+  // One SELECT per variant size; UNION drops the repeats a single-object (pre-variant) photo gives.
+  const variantRows = (size: PhotoSize) =>
+    db
+      .select({
+        key: photoVariantKeySql(users.profilePhotoKey, size).as("key"),
+        userId: users.id,
+        enqueuedAt: sql<number>`${now.getTime()}`.as("enqueued_at"),
+        attempts: sql<number>`0`.as("attempts"),
+      })
+      .from(users)
+      .where(and(where, isNotNull(users.profilePhotoKey)));
+  const [first, second] = PHOTO_SIZES;
+  const variants = union(variantRows(first), variantRows(second), ...PHOTO_SIZES.slice(2).map(variantRows));
+  return db.insert(mediaOutbox).select(variants).onConflictDoNothing();
 }
 
 export type DrainResult = { deleted: number; failed: number };

@@ -2,7 +2,7 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import { createSelectSchema } from "drizzle-zod";
 import { ROLES, type UserRow, users } from "../db/schema";
-import { mediaUrl } from "../media-store/keys";
+import { bySize, PHOTO_URL_SIZE, profilePhotoOf } from "../media-store/photo-keys";
 
 /** Columns that stay inside the service: the API shows them differently (id, photo) or not at all. */
 const INTERNAL_COLUMNS = {
@@ -45,7 +45,15 @@ const columns = createSelectSchema(users, {
 }).omit(INTERNAL_COLUMNS);
 
 export const ProfilePhotoSchema = z
-  .object({ _id: z.string(), url: z.url(), type: z.literal("image") })
+  .object({
+    _id: z.string(),
+    url: z.url().openapi({ description: `The ${PHOTO_URL_SIZE} px variant` }),
+    type: z.literal("image"),
+    variants: z.object(bySize(() => z.url())).openapi({
+      description:
+        "Square WebP variants by size in pixels (a photo stored before variants has one URL for every size)",
+    }),
+  })
   .nullable()
   .openapi("ProfilePhoto");
 
@@ -79,8 +87,12 @@ export const UserSchema = z
       roles: ["user"],
       profilePhoto: {
         _id: "507f1f77bcf86cd799439012",
-        url: "https://example.com/profile.jpg",
+        url: "https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-512.webp",
         type: "image",
+        variants: bySize(
+          (size) =>
+            `https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-${size}.webp`,
+        ),
       },
       lastLogin: "2024-01-15T09:30:00.000Z",
       createdAt: "2024-01-15T10:30:00.000Z",
@@ -107,7 +119,7 @@ type ShownColumns = IsoDates<Omit<UserRow, InternalColumn>>;
 
 function profilePhoto(row: UserRow, env: Env, requestUrl: string): User["profilePhoto"] {
   if (!row.profilePhotoId || !row.profilePhotoKey) return null;
-  return { _id: row.profilePhotoId, url: mediaUrl(row.profilePhotoKey, env, requestUrl), type: "image" };
+  return profilePhotoOf(row.profilePhotoId, row.profilePhotoKey, env, requestUrl);
 }
 
 /**

@@ -3,6 +3,7 @@ import * as z from "zod";
 import { errorEnvelopeOf } from "../../lib/envelope";
 import { OBJECT_ID_PATTERN } from "../../lib/ids";
 import { EVERY_RESPONSE_HEADERS, IF_NONE_MATCH_PARAMETER, parameterRef } from "../../lib/openapi-components";
+import { PHOTO_FILE_PATTERN } from "../../media-store/photo-keys";
 
 export const PhotoParamsSchema = z.object({
   userId: z
@@ -11,8 +12,14 @@ export const PhotoParamsSchema = z.object({
     .openapi({ param: { name: "userId", in: "path" }, example: "507f1f77bcf86cd799439011", maxLength: 24 }),
   file: z
     .string()
-    .regex(/^[0-9a-f]{24}\.(jpg|png|webp)$/)
-    .openapi({ param: { name: "file", in: "path" }, example: "507f1f77bcf86cd799439012.jpg", maxLength: 29 }),
+    .regex(PHOTO_FILE_PATTERN)
+    .openapi({
+      param: { name: "file", in: "path" },
+      description:
+        "`{photoId}-{96|256|512}.webp`, or `{photoId}.jpg|png|webp` for a photo stored before variants",
+      example: "507f1f77bcf86cd799439012-512.webp",
+      maxLength: 33,
+    }),
 });
 
 const photoHeaders = {
@@ -47,8 +54,9 @@ export const getProfilePhoto = createRoute({
   tags: ["Media"],
   summary: "Profil fotoğrafı (herkese açık) / Profile photo (public)",
   description:
-    "Serves a stored profile photo with a strong ETag and immutable caching: a replaced photo gets a " +
-    "new URL. Used when PUBLIC_MEDIA_BASE_URL (an R2 custom domain) is not set.",
+    "Serves one size of a stored profile photo (square WebP at 96, 256 or 512 px, re-encoded at upload) " +
+    "with a strong ETag and immutable caching: a replaced photo gets a new URL. Used when " +
+    "PUBLIC_MEDIA_BASE_URL (an R2 custom domain) is not set.",
   security: [],
   request: { params: PhotoParamsSchema },
   parameters: [parameterRef(IF_NONE_MATCH_PARAMETER)],

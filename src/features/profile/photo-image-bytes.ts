@@ -2,10 +2,8 @@
 export type Format = {
   /** Whether the leading magic bytes announce this format. */
   matches(bytes: Uint8Array): boolean;
-  /** Size from the header; null when the structure is truncated, malformed or has bytes appended. */
+  /** Size from the header; null when the structure is truncated, malformed or carries no pixel data. */
   size(bytes: Uint8Array): Size | null;
-  /** The same image without its metadata; throws when the structure is malformed. */
-  strip(bytes: Uint8Array): Uint8Array;
 };
 
 export type Size = { width: number; height: number };
@@ -22,19 +20,4 @@ export function matchesAt(bytes: Uint8Array, at: number, expected: string | read
     if (bytes[at + i] !== want) return false;
   }
   return true;
-}
-
-/** Always a fresh copy, so callers may patch it without touching the input. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-export function malformed(format: string): never {
-  throw new Error(`malformed ${format} image`);
 }

@@ -1,19 +1,10 @@
-import { ascii, concat, dataView, type Format, malformed, matchesAt } from "./photo-image-bytes";
+import { ascii, dataView, type Format, matchesAt } from "./photo-image-bytes";
 
 type Chunk = { type: string; start: number; end: number };
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-// Ancillary chunks that change how the pixels look or animate. Every other ancillary chunk is metadata:
-// eXIf, tEXt, iTXt, zTXt, tIME, and private ones such as caBX (C2PA) or prVW (a preview image).
-const RENDERING = new Set([
-  ...["tRNS", "cHRM", "gAMA", "iCCP", "sBIT", "sRGB", "cICP", "mDCV", "cLLI"],
-  ...["bKGD", "hIST", "pHYs", "sPLT", "acTL", "fcTL", "fdAT"],
-]);
-// Critical chunks (upper-case first letter, e.g. IHDR, PLTE, IDAT, IEND) are needed to decode at all.
-const isCritical = (type: string) => type[0] === type[0]?.toUpperCase();
-
-/** The chunk list; null unless IHDR comes first, IDAT is present and IEND ends the file exactly. */
+/** The chunk list; null unless IHDR comes first, an IDAT holds data and IEND ends the file exactly. */
 function chunks(bytes: Uint8Array): Chunk[] | null {
   const view = dataView(bytes);
   const list: Chunk[] = [];
@@ -25,10 +16,11 @@ function chunks(bytes: Uint8Array): Chunk[] | null {
     list.push({ type, start: pos, end });
     pos = end;
     if (type === "IEND") {
-      // Bytes after IEND would be a polyglot's payload (HTML, a ZIP...), so they are refused.
+      // PNG has no multi-picture form: bytes after IEND are a polyglot's payload (HTML, a ZIP...).
       const header = list[0];
       const wellFormed = header?.type === "IHDR" && header.end - header.start === 25;
-      return wellFormed && pos === bytes.length && list.some((c) => c.type === "IDAT") ? list : null;
+      const hasPixels = list.some((c) => c.type === "IDAT" && c.end - c.start > 12);
+      return wellFormed && pos === bytes.length && hasPixels ? list : null;
     }
   }
   return null;
@@ -41,12 +33,5 @@ export const png: Format = {
     if (!chunks(bytes)) return null;
     const view = dataView(bytes);
     return { width: view.getUint32(16), height: view.getUint32(20) };
-  },
-
-  strip(bytes) {
-    const list = chunks(bytes) ?? malformed("PNG");
-    const kept = list.filter((c) => isCritical(c.type) || RENDERING.has(c.type));
-    // Whole chunks are copied with their CRCs, so nothing needs recomputing.
-    return concat([bytes.subarray(0, SIGNATURE.length), ...kept.map((c) => bytes.subarray(c.start, c.end))]);
   },
 };

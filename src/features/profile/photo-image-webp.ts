@@ -1,13 +1,10 @@
-import { ascii, concat, dataView, type Format, malformed, matchesAt } from "./photo-image-bytes";
+import { ascii, dataView, type Format, matchesAt } from "./photo-image-bytes";
 
 /** A RIFF chunk; `end` includes the pad byte that follows odd-sized data. */
 type Chunk = { fourcc: string; start: number; end: number; size: number };
 
 const HEADER = 12; // "RIFF", file size - 8, "WEBP"
 const FRAMES = new Set(["VP8 ", "VP8L", "ANMF"]);
-// What a decoder uses; EXIF, "XMP " and unknown chunks are metadata.
-const RENDERING = new Set(["VP8X", "VP8 ", "VP8L", "ALPH", "ANIM", "ANMF", "ICCP"]);
-const EXIF_AND_XMP_FLAGS = 0x08 | 0x04;
 
 /** The chunk list; null unless the chunks exactly fill the size the RIFF header declares. */
 function chunks(bytes: Uint8Array): Chunk[] | null {
@@ -62,17 +59,5 @@ export const webp: Format = {
       return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
     }
     return null;
-  },
-
-  strip(bytes) {
-    const list = chunks(bytes) ?? malformed("WebP");
-    const kept = list.filter((c) => RENDERING.has(c.fourcc)).map((c) => bytes.subarray(c.start, c.end));
-    const out = concat([bytes.subarray(0, HEADER), ...kept]);
-    const view = dataView(out);
-    view.setUint32(4, out.length - 8, true);
-    // VP8X flags must not announce EXIF or XMP chunks that are gone.
-    if (list[0]?.fourcc === "VP8X")
-      view.setUint8(HEADER + 8, view.getUint8(HEADER + 8) & ~EXIF_AND_XMP_FLAGS);
-    return out;
   },
 };

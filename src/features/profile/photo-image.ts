@@ -10,19 +10,18 @@ export type ImageType = "jpeg" | "png" | "webp";
 export type InspectedImage = {
   type: ImageType;
   contentType: "image/jpeg" | "image/png" | "image/webp";
-  extension: "jpg" | "png" | "webp";
   width: number;
   height: number;
 };
 export type ImageInspection =
   | { ok: true; image: InspectedImage }
-  | { ok: false; reason: "unsupported" } // not JPEG/PNG/WebP by its bytes, malformed, or with bytes appended
+  | { ok: false; reason: "unsupported" } // not JPEG/PNG/WebP by its bytes, malformed, or without pixel data
   | { ok: false; reason: "dimensions" }; // a recognized image whose width or height is outside 32..8192
 
 const FORMATS = {
-  jpeg: { format: jpeg, contentType: "image/jpeg", extension: "jpg" },
-  png: { format: png, contentType: "image/png", extension: "png" },
-  webp: { format: webp, contentType: "image/webp", extension: "webp" },
+  jpeg: { format: jpeg, contentType: "image/jpeg" },
+  png: { format: png, contentType: "image/png" },
+  webp: { format: webp, contentType: "image/webp" },
 } as const satisfies Record<
   ImageType,
   { format: Format } & Omit<InspectedImage, "type" | "width" | "height">
@@ -34,8 +33,9 @@ const TYPES = Object.keys(FORMATS) as ImageType[];
 const sniff = (bytes: Uint8Array) => TYPES.find((type) => FORMATS[type].format.matches(bytes));
 
 /**
- * Recognizes a JPEG, PNG or WebP and reads its size from the header, without decoding pixels, so a
- * pixel flood (a small file claiming 20000x20000) is refused before anything allocates for it.
+ * The cheap check before the Images binding decodes anything: recognizes a JPEG, PNG or WebP and
+ * reads its size from the header, so a pixel flood (a small file claiming 20000x20000) is refused
+ * before anything allocates for it. It never vouches for the bytes: only re-encoded output is stored.
  */
 export function inspectImage(bytes: Uint8Array): ImageInspection {
   const type = sniff(bytes);
@@ -43,15 +43,6 @@ export function inspectImage(bytes: Uint8Array): ImageInspection {
   if (!type || !size) return { ok: false, reason: "unsupported" };
   const fits = (side: number) => side >= MIN_SIDE && side <= MAX_SIDE;
   if (!fits(size.width) || !fits(size.height)) return { ok: false, reason: "dimensions" };
-  const { contentType, extension } = FORMATS[type];
-  return { ok: true, image: { type, contentType, extension, width: size.width, height: size.height } };
-}
-
-/**
- * Rewrites the container without the metadata (a rotated JPEG keeps only its EXIF Orientation); never
- * re-encodes pixels. Throws if the container is malformed.
- */
-export function stripMetadata(bytes: Uint8Array, type: ImageType): Uint8Array {
-  if (sniff(bytes) !== type) throw new Error(`not a ${type} image`);
-  return FORMATS[type].format.strip(bytes);
+  const { contentType } = FORMATS[type];
+  return { ok: true, image: { type, contentType, width: size.width, height: size.height } };
 }

@@ -4,10 +4,11 @@ import { mediaOutbox, type UserRow, users } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { newObjectId } from "../../lib/ids";
 import { errorFields, log } from "../../lib/log";
-import { profilePhotoKey } from "../../media-store/keys";
 import { deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../../media-store/outbox";
+import { bySize, PHOTO_SIZES, PHOTO_URL_SIZE, photoVariantKey } from "../../media-store/photo-keys";
 import { accountIsEditable, accountStateError } from "../../users/account-state";
-import { inspectImage, stripMetadata } from "./photo-image";
+import { inspectImage } from "./photo-image";
+import { renderVariants, VARIANT_CONTENT_TYPE } from "./photo-variants";
 
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 const GENERIC_CONTENT_TYPES = new Set(["", "application/octet-stream"]);
@@ -16,9 +17,12 @@ const CONTENT_TYPE_ALIASES: Record<string, string> = {
   "image/jpg": "image/jpeg",
   "image/pjpeg": "image/jpeg",
 };
+// Stored objects never change (a new photo gets new keys), so the bucket's own domain
+// (PUBLIC_MEDIA_BASE_URL) may let clients keep them as long as the media route does.
+const VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable";
 
-/** Checks the upload by its bytes and returns them without location or camera metadata. */
-function cleanPhoto(bytes: Uint8Array, declaredType: string) {
+/** The cheap check, before anything decodes: type by magic bytes, size from the header. */
+function checkPhoto(bytes: Uint8Array, declaredType: string): void {
   const inspection = inspectImage(bytes);
   if (!inspection.ok) {
     throw inspection.reason === "dimensions"
@@ -33,12 +37,66 @@ function cleanPhoto(bytes: Uint8Array, declaredType: string) {
       { key: "photo.typeMismatch", params: { declared: stated, actual: image.contentType } },
     ]);
   }
-  return { image, bytes: stripMetadata(bytes, image.type) };
 }
 
 /**
- * Points the user at the new photo and queues the old object for deletion, atomically: both
- * statements see the same row, so a replaced object is always either referenced or queued.
+ * Removes objects that no row references, whatever state R2 left them in; what R2 refuses is
+ * queued for the cron. If the queue insert fails too, the objects stay under the user's prefix,
+ * where the cron's sweep of unreferenced objects finds them; the client's answer is unchanged.
+ */
+async function discardObjects(env: Env, db: Db, userId: string, keys: string[]): Promise<void> {
+  const deleted = await env.MEDIA.delete(keys).then(
+    () => true,
+    (error: unknown) => {
+      log("warn", "could not delete unreferenced photo objects; queued", {
+        userId,
+        keys: keys.length,
+        error: errorFields(error).error,
+      });
+      return false;
+    },
+  );
+  if (deleted) return;
+  const enqueuedAt = new Date();
+  await db
+    .insert(mediaOutbox)
+    .values(keys.map((key) => ({ key, userId, enqueuedAt, attempts: 1 })))
+    .onConflictDoNothing()
+    .catch((error: unknown) => {
+      log("error", "could not queue unreferenced photo objects; left to the sweep", {
+        userId,
+        keys: keys.length,
+        error: errorFields(error).error,
+      });
+    });
+}
+
+/**
+ * Stores every variant. A put that fails may still have stored its object (a timeout after the
+ * write), so once every put has settled, all the new keys are discarded before the error goes on.
+ */
+async function storeVariants(env: Env, db: Db, userId: string, photoId: string, upload: Uint8Array) {
+  const variants = await renderVariants(env.IMAGES, upload);
+  const keys = bySize((size) => photoVariantKey(userId, photoId, size));
+  const puts = await Promise.allSettled(
+    PHOTO_SIZES.map((size) =>
+      env.MEDIA.put(keys[size], variants[size], {
+        httpMetadata: { contentType: VARIANT_CONTENT_TYPE, cacheControl: VARIANT_CACHE_CONTROL },
+      }),
+    ),
+  );
+  const failed = puts.find((put) => put.status === "rejected");
+  if (failed) {
+    await discardObjects(env, db, userId, Object.values(keys));
+    throw failed.reason;
+  }
+  return keys;
+}
+
+/**
+ * Points the user at the new photo and queues every object of the old one for deletion,
+ * atomically: both statements see the same row, so a replaced object is always either referenced
+ * or queued.
  */
 async function swapPhoto(db: Db, userId: string, photoId: string, key: string): Promise<UserRow | undefined> {
   const now = new Date();
@@ -55,38 +113,33 @@ async function swapPhoto(db: Db, userId: string, photoId: string, key: string): 
 }
 
 /**
- * Stores a new profile photo. Order of work: put the new object; point the row at it (or delete
- * the new object again if that fails); then delete the old object, which stays queued in the
- * outbox for the cron if R2 refuses.
+ * Stores a new profile photo. Order of work: check the upload cheaply; re-encode it into the
+ * variants; put them; point the row at them (or discard them if that fails); then delete the old
+ * photo's objects, which stay queued in the outbox for the cron if anything refuses.
  */
 export async function replacePhoto(env: Env, db: Db, userId: string, file: File): Promise<UserRow> {
   if (file.size > MAX_PHOTO_BYTES) throw new ApiError(413, [{ key: "photo.tooLarge" }]);
-  const { image, bytes } = cleanPhoto(new Uint8Array(await file.arrayBuffer()), file.type);
+  const upload = new Uint8Array(await file.arrayBuffer());
+  checkPhoto(upload, file.type);
   const photoId = newObjectId();
-  const key = profilePhotoKey(userId, photoId, image.extension);
-  await env.MEDIA.put(key, bytes, { httpMetadata: { contentType: image.contentType } });
+  const keys = await storeVariants(env, db, userId, photoId, upload);
 
-  // The new object is referenced by no row: delete it, or queue it for the cron if R2 refuses.
-  const discardNewObject = () =>
-    env.MEDIA.delete(key).catch(async (error: unknown) => {
-      log("warn", "could not delete an unreferenced photo; queued", {
-        key,
-        error: errorFields(error).error,
-      });
-      await db
-        .insert(mediaOutbox)
-        .values({ key, userId, enqueuedAt: new Date(), attempts: 1 })
-        .onConflictDoNothing();
-    });
-  const updated = await swapPhoto(db, userId, photoId, key).catch(async (error: unknown) => {
-    await discardNewObject();
+  const updated = await swapPhoto(db, userId, photoId, keys[PHOTO_URL_SIZE]).catch(async (error: unknown) => {
+    await discardObjects(env, db, userId, Object.values(keys));
     throw error;
   });
   if (!updated) {
-    await discardNewObject();
+    await discardObjects(env, db, userId, Object.values(keys));
     throw (await accountStateError(db, userId)) ?? new ApiError(409);
   }
-  // Every replaced photo of this user, including ones replaced by a parallel upload.
-  await deleteQueuedObjects(env, db, await queuedKeys(db, 10, userId));
+  // The photo is saved: a failure from here on is the cron's to finish, not the client's.
+  await deleteReplacedObjects(env, db, userId).catch((error: unknown) => {
+    log("warn", "replaced photo clean-up failed; left to the cron", { userId, ...errorFields(error) });
+  });
   return updated;
+}
+
+/** Every replaced photo of this user, including ones replaced by a parallel upload. */
+async function deleteReplacedObjects(env: Env, db: Db, userId: string): Promise<void> {
+  await deleteQueuedObjects(env, db, await queuedKeys(db, 10 * PHOTO_SIZES.length, userId));
 }

@@ -67,9 +67,12 @@ export const patchPhoto = apiRoute(
     tags: ["Profile"],
     summary: "Profil fotoğrafı güncelle / Replace the profile photo",
     description:
-      "Kullanıcının profil fotoğrafını günceller. JPEG, PNG or WebP recognized by its bytes (a declared type " +
-      "that disagrees is 400, other types 415), at most 5 MiB (413), each side 32 to 8192 pixels. Location " +
-      "and camera metadata are removed before storing.",
+      "Kullanıcının profil fotoğrafını günceller. JPEG (multi-picture and Ultra HDR included), PNG or WebP " +
+      "recognized by its bytes (a declared type that disagrees is 400, other types or a file that cannot be " +
+      "decoded 415), at most 5 MiB (413), each side 32 to 8192 pixels (checked from the header before " +
+      "decoding). The Images binding re-encodes it into square WebP variants at 96, 256 and 512 px, " +
+      "auto-oriented; only those are stored, so no metadata survives. When the binding fails: 503 with " +
+      "Retry-After, the previous photo untouched.",
     request: {
       body: {
         required: true,
@@ -86,7 +89,7 @@ export const patchPhoto = apiRoute(
   // Room for the multipart framing around a file of the maximum size.
   {
     mutates: true,
-    errors: [403],
+    errors: [403, 503],
     maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024,
     limiters: ["PHOTO_UPLOAD_LIMITER"],
   },

@@ -1,0 +1,111 @@
+import { env } from "cloudflare:workers";
+
+// Fault injection by wrapping the real local bindings: every call not named here goes through.
+
+/** `target` with `methods` replaced; everything else is the real binding, bound to it. */
+export function wrapped<T extends object>(
+  target: T,
+  methods: Record<string, (...args: never[]) => unknown>,
+): T {
+  return new Proxy(target, {
+    get(object, property) {
+      if (typeof property === "string" && Object.hasOwn(methods, property)) return methods[property];
+      const value = Reflect.get(object, property);
+      return typeof value === "function" ? value.bind(object) : value;
+    },
+  });
+}
+
+/** A binding that behaves like `target` except for the methods in `failing`, which reject. */
+export function failing<T extends object>(target: T, methods: string[]): T {
+  return wrapped(
+    target,
+    Object.fromEntries(
+      methods.map((name) => [name, () => Promise.reject(new Error(`simulated ${name} failure`))]),
+    ),
+  );
+}
+
+type MediaFault = "put" | "put-after-storing" | "delete";
+
+/**
+ * env.MEDIA that records the keys of every put and delete and injects `faults`: "put" refuses
+ * without storing, "put-after-storing" stores the object and then rejects (an ambiguous write),
+ * "delete" refuses.
+ */
+export function recordingMedia(...faults: MediaFault[]) {
+  const calls = { put: [] as string[], delete: [] as string[] };
+  const real = env.MEDIA;
+  const bucket = wrapped(real, {
+    put: async (
+      key: string,
+      ...rest: Parameters<R2Bucket["put"]> extends [string, ...infer P] ? P : never
+    ) => {
+      calls.put.push(key);
+      if (faults.includes("put")) throw new Error("simulated put failure");
+      const stored = await real.put(key, ...rest);
+      if (faults.includes("put-after-storing")) throw new Error("simulated put timeout after storing");
+      return stored;
+    },
+    delete: async (keys: string | string[]) => {
+      calls.delete.push(...(Array.isArray(keys) ? keys : [keys]));
+      if (faults.includes("delete")) throw new Error("simulated delete failure");
+      return real.delete(keys);
+    },
+  });
+  return { bucket, calls };
+}
+
+/**
+ * The D1 binding with faults inside the sessions it opens (the app queries through one):
+ * `failBatch(n)` says whether the n-th batch (from 1) throws, `failPrepare(sql)` whether preparing
+ * that statement throws.
+ */
+export function faultyDb(faults: {
+  failBatch?: (n: number) => boolean;
+  failPrepare?: (sql: string) => boolean;
+}) {
+  let batches = 0;
+  const real = env.DB;
+  const faulty = (session: D1DatabaseSession) =>
+    wrapped(session, {
+      batch: (statements: D1PreparedStatement[]) => {
+        batches += 1;
+        if (faults.failBatch?.(batches)) return Promise.reject(new Error("simulated batch failure"));
+        return session.batch(statements);
+      },
+      prepare: (sql: string) => {
+        if (faults.failPrepare?.(sql)) throw new Error("simulated statement failure");
+        return session.prepare(sql);
+      },
+    });
+  return wrapped(real, {
+    withSession: (constraint?: D1SessionConstraint | D1SessionBookmark) =>
+      faulty(real.withSession(constraint)),
+  });
+}
+
+/** env.IMAGES whose transforms, after the first `succeeding`, reject (an outage by default). */
+export function failingImages(
+  succeeding = 0,
+  error: () => Error = () => new Error("simulated Images binding outage"),
+) {
+  let outputs = 0;
+  const real = env.IMAGES;
+  return wrapped(real, {
+    input: (stream: ReadableStream<Uint8Array>, options?: ImageInputOptions) => {
+      const transformer = real.input(stream, options);
+      return wrapped(transformer, {
+        transform: (transform: ImageTransform) => {
+          const next = transformer.transform(transform);
+          return wrapped(next, {
+            output: (output: ImageOutputOptions) => {
+              outputs += 1;
+              return outputs > succeeding ? Promise.reject(error()) : next.output(output);
+            },
+          });
+        },
+      });
+    },
+  });
+}
