@@ -49,6 +49,14 @@ const en = {
   "deletion.notPending": "There is no pending account deletion",
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
   "flags.unknown": "No such feature flag",
+  // ---- Erasure receipt of finalize-now: why each kept category stays ----
+  "receipt.kept.tombstone":
+    "The account's id, status, dates and roles, so the account stays closed and its id is never reused",
+  "receipt.kept.consentRecords":
+    "Which policy versions were accepted and when: the record of what was agreed, naming no one",
+  "receipt.kept.auditTrail":
+    "The account's transitions (what, when, platform, app version) without device ids, as required records",
+  "receipt.kept.liveStreams": "When the streams took place, without their titles: the platform's own records",
 };
 
 export type MessageKey = keyof typeof en;
@@ -98,6 +106,14 @@ const tr: Record<MessageKey, string> = {
   "deletion.notPending": "Bekleyen bir hesap silme talebi yok",
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
   "flags.unknown": "Böyle bir özellik bayrağı yok",
+  // ---- Erasure receipt of finalize-now: why each kept category stays ----
+  "receipt.kept.tombstone":
+    "Hesabın kimliği, durumu, tarihleri ve rolleri; hesap kapalı kalsın ve kimliği yeniden kullanılmasın diye",
+  "receipt.kept.consentRecords":
+    "Hangi politika sürümlerinin ne zaman kabul edildiği: kimseyi adlandırmayan bir onay kaydı",
+  "receipt.kept.auditTrail":
+    "Hesabın geçişleri (ne, ne zaman, platform, uygulama sürümü) cihaz kimlikleri olmadan, zorunlu kayıt olarak",
+  "receipt.kept.liveStreams": "Yayınların ne zaman yapıldığı, başlıkları olmadan: platformun kendi kayıtları",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

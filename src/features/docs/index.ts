@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../lib/app-env";
 import { clientHeaderParameters } from "../../lib/client-headers";
 import { SECURITY_SCHEME } from "../../lib/route";
+import { ACCOUNT_EVENTS_TAG, registerAccountEventWebhooks } from "../account-events/webhooks";
 import { SERVERS } from "./servers";
 
 const DOCUMENT_CONFIG = {
@@ -27,6 +28,7 @@ const DOCUMENT_CONFIG = {
     },
     { name: "Admin", description: "Administration; role `admin` only" },
     { name: "Media", description: "Stored profile photos (public)" },
+    ACCOUNT_EVENTS_TAG,
   ],
 };
 
@@ -44,6 +46,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
   for (const [name, schema] of Object.entries(clientHeaderParameters)) {
     app.openAPIRegistry.registerParameter(name, schema);
   }
+  registerAccountEventWebhooks(app.openAPIRegistry);
 
   // Built on first use and kept for the isolate's life: the routes cannot change at run time.
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;

@@ -5,6 +5,7 @@ import { type UserRow, users } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
 import { accountIsEditable, accountStateError } from "../account-deletion/lock";
+import { usernameChangedEvent } from "../account-events/outbox";
 import type { ProfileUpdate } from "./profile.schemas";
 
 /** Replaces the editable profile in one conditional UPDATE; the unique index decides email races. */
@@ -36,19 +37,22 @@ export async function changeUsername(
 ): Promise<UserRow> {
   if (username === user.username) throw new ApiError(400, [{ key: "username.unchanged" }]);
   const now = new Date();
-  const rows = await db
-    .update(users)
-    .set({ username, usernameChangedAt: now, updatedAt: now })
-    .where(
-      and(
-        eq(users.id, user.id),
-        accountIsEditable,
-        or(isNull(users.usernameChangedAt), lte(users.usernameChangedAt, addDays(now, -cooldownDays))),
-        // A parallel change of this user's own name may have landed in between.
-        sql`${users.username} IS NOT ${username}`,
-      ),
-    )
-    .returning()
+  const changeable = and(
+    eq(users.id, user.id),
+    accountIsEditable,
+    or(isNull(users.usernameChangedAt), lte(users.usernameChangedAt, addDays(now, -cooldownDays))),
+    // A parallel change of this user's own name may have landed in between.
+    sql`${users.username} IS NOT ${username}`,
+  );
+  const [, rows] = await db
+    .batch([
+      usernameChangedEvent(db, changeable, username, now),
+      db
+        .update(users)
+        .set({ username, usernameChangedAt: now, updatedAt: now })
+        .where(changeable)
+        .returning(),
+    ])
     .catch((error: unknown) => {
       if (isUniqueViolation(error, "users.username")) {
         throw new ApiError(409, [{ key: "username.taken" }], { cause: error });
