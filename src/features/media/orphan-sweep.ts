@@ -64,15 +64,17 @@ export async function sweepUnreferencedPhotos(
       .filter((object) => !isCurrentPhoto(object.key, owners.get(ownerIdOf(object.key))))
       .map((object) => object.key);
     if (unreferenced.length > 0) {
-      const deleted = await env.MEDIA.delete(unreferenced).then(
-        () => true,
-        (error: unknown) => {
-          log("warn", "unreferenced photos not deleted; the sweep retries", {
-            error: errorFields(error).error,
-          });
-          return false;
-        },
-      );
+      const deleted = await Promise.resolve(unreferenced)
+        .then((keys) => env.MEDIA.delete(keys))
+        .then(
+          () => true,
+          (error: unknown) => {
+            log("warn", "unreferenced photos not deleted; the sweep retries", {
+              error: errorFields(error).error,
+            });
+            return false;
+          },
+        );
       if (!deleted) {
         result.failed += unreferenced.length;
         break;
