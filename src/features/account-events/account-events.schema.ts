@@ -11,7 +11,8 @@ const eventFields = {
     example: "9f3c2a7e41d84b0c8e5f6a1b2c3d4e5f",
   }),
   userId: z.string().openapi({ example: "507f1f77bcf86cd799439011" }),
-  sequence: z.number().int().positive().openapi({
+  sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).openapi({
+    format: "int64",
     description: "1, 2, 3… per user, in commit order: apply a user's events in this order.",
     example: 3,
   }),

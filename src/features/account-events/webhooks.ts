@@ -35,6 +35,8 @@ export function registerAccountEventWebhooks(registry: OpenAPIHono["openAPIRegis
       operationId: type.replace(/[._](\w)/g, (_, letter: string) => letter.toUpperCase()),
       tags: [ACCOUNT_EVENTS_TAG.name],
       summary,
+      // Delivered on the queue inside the account, not over HTTP: no credential is involved.
+      security: [],
       request: { body: { required: true, content: { "application/json": { schema } } } },
       responses: {
         200: { description: "Acknowledge the message (ack); any failure makes the queue retry it" },
