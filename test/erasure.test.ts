@@ -332,3 +332,63 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
     expect((await outboxOf(b.id)).map((row) => row.type)).toEqual(["account.finalized"]);
   });
 });
+
+/**
+ * env.DB whose request sessions fail every statement once one batch has committed: the
+ * bookkeeping after a transition's commit meets a D1 outage.
+ */
+function d1FailingAfterFirstBatch() {
+  let committed = false;
+  const outage = () => Promise.reject(new Error("simulated D1 outage"));
+  const EXECUTING = new Set<PropertyKey>(["all", "raw", "run", "first"]);
+  // Wraps the database, its sessions and every prepared (and bound) statement.
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(inner, property) {
+        const value = Reflect.get(inner, property, inner);
+        if (typeof value !== "function") return value;
+        const call = (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(inner, args);
+        if (property === "batch") {
+          return async (...args: unknown[]) => {
+            if (committed) return outage();
+            const result = await call(...args);
+            committed = true;
+            return result;
+          };
+        }
+        if (EXECUTING.has(property)) return (...args: unknown[]) => (committed ? outage() : call(...args));
+        if (property === "prepare" || property === "bind" || property === "withSession") {
+          return (...args: unknown[]) => wrap(call(...args) as object);
+        }
+        return value.bind(inner);
+      },
+    });
+  return wrap(env.DB);
+}
+
+describe("after the commit, a bookkeeping failure is the cron's, not the client's", () => {
+  it("finalize-now answers 200 when D1 fails right after the finalization committed", async () => {
+    const user = await createUser();
+    const token = await tokenFor(user.id);
+    await env.MEDIA.put(`profile-photos/${user.id}/${newObjectId()}-512.webp`, "x");
+    expect((await call(DELETION, { method: "POST", token })).status).toBe(200);
+    const { status, body } = await callWith<{ status: string; receipt: { photoObjectsQueued: boolean } }>(
+      FINALIZE_NOW,
+      { DB: d1FailingAfterFirstBatch() },
+      { method: "POST", token },
+    );
+    expect(status).toBe(200);
+    expect(body.data.status).toBe("finalized");
+    // Nothing could be confirmed, so the receipt says objects may still be queued.
+    expect(body.data.receipt.photoObjectsQueued).toBe(true);
+    expect((await rawUser(user.id))?.account_deletion_status).toBe("finalized");
+
+    const queue = recordingQueue();
+    const summary = await runDeletionCron({ ...env, ACCOUNT_EVENTS: queue.binding }, db);
+    expect(summary).toMatchObject({ prefixesLeft: 0, eventsLeft: 0 });
+    expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
+    expect(queue.delivered.filter((event) => event.userId === user.id).map((event) => event.type)).toEqual([
+      "account.finalized",
+    ]);
+  });
+});
