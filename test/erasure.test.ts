@@ -6,7 +6,7 @@ import { createDb } from "../src/db/client";
 import { accountEvents, liveStreams, users } from "../src/db/schema";
 import { runDeletionCron } from "../src/features/account-deletion/deletion-cron";
 import { newObjectId } from "../src/lib/ids";
-import { accountEventsErasure, type ErasureDecisions, liveStreamsErasure } from "../src/users/erasure";
+import { type ColumnPlan, ERASURE } from "../src/users/erasure";
 import {
   callWith,
   countingD1,
@@ -45,7 +45,7 @@ async function keysUnder(prefix: string) {
 /** Every row's every column compared with its decision: the erased value, or unchanged. */
 function expectDecisions<T extends SQLiteTable>(
   table: T,
-  decisions: ErasureDecisions<T["$inferSelect"]>,
+  decisions: ColumnPlan<T["$inferSelect"]>,
   before: Record<string, unknown>[],
   after: Record<string, unknown>[],
 ) {
@@ -56,8 +56,8 @@ function expectDecisions<T extends SQLiteTable>(
   for (const [index, row] of after.entries()) {
     expect(Object.keys(row).sort()).toEqual(columns.map(([, name]) => name).sort());
     for (const [key, name] of columns) {
-      const decision = decisions[key as keyof typeof decisions] as { erased: unknown } | { kept: string };
-      const expected = "erased" in decision ? decision.erased : before[index]?.[name];
+      const decision = decisions[key as keyof typeof decisions] as { erase: unknown } | { keep: string };
+      const expected = "erase" in decision ? decision.erase : before[index]?.[name];
       expect({ column: name, value: row[name] }).toEqual({ column: name, value: expected });
     }
   }
@@ -107,13 +107,13 @@ describe("finalization erases each table's columns as its decisions say", () => 
       "deletion_requested",
       "deletion_finalized",
     ]);
-    expectDecisions(accountEvents, accountEventsErasure, before.account_events ?? [], after);
+    expectDecisions(accountEvents, ERASURE.accountEvents, before.account_events ?? [], after);
     expect(JSON.stringify(after)).not.toContain("Zeynep");
   });
 
   it("live_streams: titles erased; the rows and their times kept", async () => {
     const after = await rowsOf("live_streams", userId);
-    expectDecisions(liveStreams, liveStreamsErasure, before.live_streams ?? [], after);
+    expectDecisions(liveStreams, ERASURE.liveStreams, before.live_streams ?? [], after);
     expect(after.map((row) => row.title)).toEqual([null, null]);
   });
 });

@@ -1,64 +1,73 @@
 import { inArray, type SQLWrapper } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { accountEvents, liveStreams } from "../db/schema";
 
 /**
- * What finalization does with each column of a table that holds a user's rows: erased (to the
- * value given) or kept, with the reason it may stay. Typed per column, so a column added to the
- * table is a type error here until someone decides about it.
+ * What finalizing an account does to each column of a row about that person: erased (set to the
+ * value given), or kept, with the reason it may outlive the account. Typed per column, so a
+ * column added to a table is a type error here until someone decides about it.
  */
-export type ErasureDecisions<Row> = {
-  [Column in keyof Row]: { readonly erased: Row[Column] } | { readonly kept: string };
+type ColumnDecision<T> = { erase: T } | { keep: string };
+export type ColumnPlan<Row> = { [Column in keyof Row]-?: ColumnDecision<Row[Column]> };
+
+export const ERASURE = {
+  liveStreams: {
+    id: { keep: "the platform's record that a stream took place" },
+    userId: { keep: "the tombstone's id, not a person's data" },
+    // Free text people write about themselves and where they are.
+    title: { erase: null },
+    startedAt: { keep: "the platform's record of a stream" },
+    endedAt: { keep: "the platform's record of a stream" },
+  },
+  accountEvents: {
+    id: { keep: "the audit trail's own sequence" },
+    userId: { keep: "the audit trail says whose account changed, by id" },
+    event: { keep: "which transition happened; describes the account, not the person" },
+    source: { keep: "who started it (user, cron, admin)" },
+    platform: { keep: "a client kind (web, mobile_ios…), which identifies nobody" },
+    appVersion: { keep: "a version number shared by every user of that build" },
+    // A device id names a person's phone (often literally: "iPhone-of-…").
+    deviceId: { erase: null },
+    createdAt: { keep: "when the transition happened" },
+  },
+} satisfies {
+  liveStreams: ColumnPlan<typeof liveStreams.$inferSelect>;
+  accountEvents: ColumnPlan<typeof accountEvents.$inferSelect>;
 };
 
-export const accountEventsErasure = {
-  id: { kept: "row number of the audit trail" },
-  userId: { kept: "the tombstone's id, which the audit trail is about" },
-  event: { kept: "which transition happened; describes the account, not the person" },
-  source: { kept: "who started it (user, cron, admin)" },
-  platform: { kept: "a client class shared by millions (web, mobile_ios…)" },
-  appVersion: { kept: "a build number shared by every user of that build" },
-  // A device id names a person's phone (often literally: "iPhone-of-…").
-  deviceId: { erased: null },
-  createdAt: { kept: "when the transition happened" },
-} as const satisfies ErasureDecisions<typeof accountEvents.$inferSelect>;
+type ErasedColumns<Plan> = {
+  [Column in keyof Plan as Plan[Column] extends { erase: unknown } ? Column : never]: Plan[Column] extends {
+    erase: infer Value;
+  }
+    ? Value
+    : never;
+};
 
-export const liveStreamsErasure = {
-  id: { kept: "the platform's own record that a stream took place" },
-  userId: { kept: "the tombstone's id" },
-  // Free text people write about themselves and where they are.
-  title: { erased: null },
-  startedAt: { kept: "when the stream ran; describes the platform's usage" },
-  endedAt: { kept: "when the stream ended" },
-} as const satisfies ErasureDecisions<typeof liveStreams.$inferSelect>;
-
-/** The erased columns of `decisions` with their erased values: the SET of a finalization UPDATE. */
-export function erasedValues<Table extends SQLiteTable>(
-  _table: Table,
-  decisions: ErasureDecisions<Table["$inferSelect"]>,
-): Partial<Table["$inferInsert"]> {
-  return Object.fromEntries(
-    Object.entries(decisions).flatMap(([column, decision]) =>
-      "erased" in (decision as object) ? [[column, (decision as { erased: unknown }).erased]] : [],
-    ),
-  ) as Partial<Table["$inferInsert"]>;
+/** The erased values of a table's plan: the SET of the UPDATE that finalizes its rows. */
+export function erasedValues<Plan extends Record<string, ColumnDecision<unknown>>>(
+  plan: Plan,
+): ErasedColumns<Plan> {
+  const values: Record<string, unknown> = {};
+  for (const [column, decision] of Object.entries(plan)) {
+    if ("erase" in decision) values[column] = structuredClone(decision.erase);
+  }
+  return values as ErasedColumns<Plan>;
 }
 
 /**
- * The finalization UPDATEs of the tables above for the users `accountIds` selects. They go in the
- * finalization's one D1 batch, before the statement that flips the status (which `accountIds`
- * depends on).
+ * The finalization UPDATEs of the user's rows in other tables, for the users `accountIds`
+ * selects. They go in the finalization's one D1 batch, before the statement that flips the
+ * status (which `accountIds` depends on).
  */
 export function eraseUserRows(db: Db, accountIds: SQLWrapper) {
   return [
     db
       .update(accountEvents)
-      .set(erasedValues(accountEvents, accountEventsErasure))
+      .set(erasedValues(ERASURE.accountEvents))
       .where(inArray(accountEvents.userId, accountIds)),
     db
       .update(liveStreams)
-      .set(erasedValues(liveStreams, liveStreamsErasure))
+      .set(erasedValues(ERASURE.liveStreams))
       .where(inArray(liveStreams.userId, accountIds)),
   ] as const;
 }
