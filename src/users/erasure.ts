@@ -1,6 +1,6 @@
 import { inArray, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { accountEvents, liveStreams } from "../db/schema";
+import { type accountEventOutbox, accountEvents, liveStreams } from "../db/schema";
 
 /**
  * What finalizing an account does to each column of a row about that person: erased (set to the
@@ -30,9 +30,23 @@ export const ERASURE = {
     deviceId: { erase: null },
     createdAt: { keep: "when the transition happened" },
   },
+  // Finalization erases nothing here: each event must still reach the other services (at least
+  // once), and the sender drops the usernames as soon as the queue accepted the event.
+  accountEventOutbox: {
+    eventId: { keep: "an id for de-duplication" },
+    userId: { keep: "the tombstone's id: whose account changed" },
+    sequence: { keep: "numbers the user's events; the next one continues from it" },
+    type: { keep: "which transition happened" },
+    source: { keep: "who started it (user, cron, admin)" },
+    occurredAt: { keep: "when the transition happened" },
+    payload: { keep: "old and new username until the queue accepted the event; then cleared by the sender" },
+    sentAt: { keep: "delivery state" },
+    attempts: { keep: "delivery state" },
+  },
 } satisfies {
   liveStreams: ColumnPlan<typeof liveStreams.$inferSelect>;
   accountEvents: ColumnPlan<typeof accountEvents.$inferSelect>;
+  accountEventOutbox: ColumnPlan<typeof accountEventOutbox.$inferSelect>;
 };
 
 type ErasedColumns<Plan> = {
