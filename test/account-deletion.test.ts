@@ -281,7 +281,7 @@ describe("POST /users/me/account-deletion/finalize-now", () => {
     });
     expect(status).toBe(200);
     expect(body.isSuccess).toBe(true);
-    expect(Object.keys(body.data).sort()).toEqual(["finalizedAt", "status", "userId"]);
+    expect(Object.keys(body.data).sort()).toEqual(["finalizedAt", "receipt", "status", "userId"]);
     expect(body.data.userId).toBe(user.id);
     expect(body.data.status).toBe("finalized");
     expect(body.data.finalizedAt).toMatch(ISO_UTC);
@@ -329,6 +329,12 @@ describe("the audit table account_events", () => {
     expect((await call(DELETION, { method: "DELETE", token })).status).toBe(409);
     const again = await call<Requested>(DELETION, { method: "POST", token });
     expect(again.status).toBe(200);
+    // Until finalization the rows hold the device ids the clients sent.
+    expect((await rawAuditRows(user.id)).map((row) => row.device_id)).toEqual([
+      "device-ios-1",
+      "device-android-2",
+      null,
+    ]);
     const finalized = await call<Finalized>(FINALIZE_NOW, {
       method: "POST",
       token,
@@ -349,6 +355,7 @@ describe("the audit table account_events", () => {
         "user_id",
       ]),
     );
+    // Finalization cleared every row's device id (it names a person's phone), its own row's too.
     expect(rows.map(({ id: _id, ...rest }) => rest)).toEqual([
       {
         user_id: user.id,
@@ -356,7 +363,7 @@ describe("the audit table account_events", () => {
         source: "user",
         platform: "mobile_ios",
         app_version: "1.4.2",
-        device_id: "device-ios-1",
+        device_id: null,
         created_at: Date.parse(requested.body.data.requestedAt),
       },
       {
@@ -365,7 +372,7 @@ describe("the audit table account_events", () => {
         source: "user",
         platform: "mobile_android",
         app_version: "2.0.0-beta.1",
-        device_id: "device-android-2",
+        device_id: null,
         created_at: Date.parse(cancelled.body.data.cancelledAt),
       },
       {
@@ -383,7 +390,7 @@ describe("the audit table account_events", () => {
         source: "user",
         platform: "api",
         app_version: "3.1",
-        device_id: "device-api-3",
+        device_id: null,
         created_at: Date.parse(finalized.body.data.finalizedAt),
       },
     ]);
@@ -394,6 +401,9 @@ describe("the audit table account_events", () => {
       "Auditsurname",
       "audit.person@example.com",
       user.username ?? "-",
+      "device-ios-1",
+      "device-android-2",
+      "device-api-3",
     ]) {
       expect(stored).not.toContain(personal);
     }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { follows, liveStreams, mediaOutbox, users } from "../src/db/schema";
+import { follows, liveStreams, mediaOutbox, mediaPrefixJobs, users } from "../src/db/schema";
 import { runDeletionCron } from "../src/features/account-deletion/deletion-cron";
 import { finalizeAccounts } from "../src/features/account-deletion/finalize";
 import { newObjectId } from "../src/lib/ids";
@@ -23,7 +23,7 @@ import { api, call, callWith, createUser, db, tokenFor } from "./helpers";
 // username and email, dead tokens, idempotence, and an R2 outage left to the cron.
 
 type Stats = { followersCount: number; followingCount: number; liveStreamsCount: number };
-type Finalized = { userId: string; status: "finalized"; finalizedAt: string };
+type Finalized = { userId: string; status: "finalized"; finalizedAt: string; receipt: unknown };
 
 async function stats(userId: string): Promise<Stats> {
   const { status, body } = await call<Stats>("/api/v1/users/me/stats", { token: await tokenFor(userId) });
@@ -65,6 +65,13 @@ async function fullUser() {
 
 async function outboxRows(userId: string) {
   return db.select().from(mediaOutbox).where(eq(mediaOutbox.userId, userId));
+}
+
+async function prefixJobs(userId: string) {
+  return db
+    .select({ prefix: mediaPrefixJobs.prefix, attempts: mediaPrefixJobs.attempts })
+    .from(mediaPrefixJobs)
+    .where(eq(mediaPrefixJobs.userId, userId));
 }
 
 beforeAll(async () => {
@@ -114,6 +121,26 @@ describe("finalize-now, end to end", () => {
       userId: leaving.user.id,
       status: "finalized",
       finalizedAt: body.data.finalizedAt,
+      receipt: {
+        erased: [
+          "profile",
+          "username",
+          "email",
+          "photos",
+          "lastLogin",
+          "deletionReason",
+          "deviceIds",
+          "liveStreamText",
+          "follows",
+          "dataExports",
+        ],
+        kept: ["tombstone", "consentRecords", "auditTrail", "liveStreams"].map((category) => ({
+          category,
+          reason: expect.stringMatching(/\w{3,}/),
+        })),
+        // R2 took every delete: nothing waits for the cron.
+        photoObjectsQueued: false,
+      },
     });
     expect(Date.parse(body.data.finalizedAt)).toBeGreaterThanOrEqual(before);
     finalizedAt = body.data.finalizedAt;
@@ -285,16 +312,18 @@ describe("finalize-now, end to end", () => {
 });
 
 describe("finalize-now during an R2 outage", () => {
-  it("still answers 200 and erases the row; the key waits in media_outbox for the cron", async () => {
+  it("still answers 200, says photos are queued, and the prefix waits in media_prefix_jobs", async () => {
     const { user, token, key } = await fullUser();
     const r2 = failing(env.MEDIA, ["delete"]);
-    const { status, body } = await callWith<Finalized>(
+    const { status, body } = await callWith<Finalized & { receipt: { photoObjectsQueued: boolean } }>(
       FINALIZE_NOW,
       { MEDIA: r2.binding },
       { method: "POST", token },
     );
     expect(status).toBe(200);
     expect(body.data.status).toBe("finalized");
+    expect(body.data.receipt.photoObjectsQueued).toBe(true);
+    // One bulk delete for the photo prefix; the empty exports prefix needed none.
     expect(r2.calls.count).toBe(1);
 
     const row = (await rawUser(user.id)) ?? {};
@@ -303,36 +332,34 @@ describe("finalize-now during an R2 outage", () => {
       if (!KEPT_COLUMNS.has(column))
         expect({ column, erased: isErased(column, value) }).toEqual({ column, erased: true });
     }
-    // The object is still there, and queued with one failed attempt.
+    // The object is still there, and its prefix is queued with one failed attempt.
     expect(await env.MEDIA.head(key)).not.toBeNull();
-    const queued = await outboxRows(user.id);
-    expect(queued.map(({ key, attempts }) => ({ key, attempts }))).toEqual([{ key, attempts: 1 }]);
+    expect(await prefixJobs(user.id)).toEqual([{ prefix: `profile-photos/${user.id}/`, attempts: 1 }]);
 
-    // A healthy cron run deletes it and empties the outbox.
+    // A healthy cron run empties the prefix and drops the job.
     const summary = await runDeletionCron(env, db);
-    expect(summary.mediaDeleted).toBeGreaterThanOrEqual(1);
-    expect(summary.mediaFailed).toBe(0);
-    expect(summary.outboxLeft).toBe(0);
+    expect(summary.prefixObjectsDeleted).toBeGreaterThanOrEqual(1);
+    expect(summary.prefixesFailed).toBe(0);
+    expect(summary.prefixesLeft).toBe(0);
     expect(await env.MEDIA.head(key)).toBeNull();
+    expect(await prefixJobs(user.id)).toEqual([]);
     expect(await outboxRows(user.id)).toEqual([]);
-    const [{ count } = { count: -1 }] = await db.select({ count: sql<number>`count(*)` }).from(mediaOutbox);
-    expect(count).toBe(0);
   });
 
-  it("a cron run during the outage keeps the key and counts the attempt", async () => {
+  it("a cron run during the outage keeps the prefix and counts the attempt", async () => {
     const { user, token, key } = await fullUser();
     const r2 = failing(env.MEDIA, ["delete"]);
     expect((await callWith(FINALIZE_NOW, { MEDIA: r2.binding }, { method: "POST", token })).status).toBe(200);
     const summary = await runDeletionCron({ ...env, MEDIA: r2.binding }, db);
-    expect(summary.mediaFailed).toBe(1);
-    expect(summary.outboxLeft).toBe(1);
-    expect((await outboxRows(user.id)).map((row) => row.attempts)).toEqual([2]);
+    expect(summary.prefixesFailed).toBe(1);
+    expect(summary.prefixesLeft).toBe(1);
+    expect(await prefixJobs(user.id)).toEqual([{ prefix: `profile-photos/${user.id}/`, attempts: 2 }]);
     expect(await env.MEDIA.head(key)).not.toBeNull();
 
     const healthy = await runDeletionCron(env, db);
-    expect(healthy.mediaDeleted).toBe(1);
+    expect(healthy.prefixObjectsDeleted).toBe(1);
     expect(await env.MEDIA.head(key)).toBeNull();
-    expect(await outboxRows(user.id)).toEqual([]);
+    expect(await prefixJobs(user.id)).toEqual([]);
   });
 });
 

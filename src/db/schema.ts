@@ -194,3 +194,61 @@ export const usernameHolds = sqliteTable(
   },
   (t) => [index("username_holds_released_idx").on(t.releasedAt)],
 );
+
+// ---- Erasure and account events --------------------------------------------------------
+
+export const PUBLISHED_EVENT_TYPES = [
+  "account.deletion_requested",
+  "account.deletion_cancelled",
+  "account.finalized",
+  "account.username_changed",
+] as const;
+
+/**
+ * The events outbox: each account transition writes its event here in the transition's own D1
+ * batch, so an event exists exactly when the transition committed. Sent to the ACCOUNT_EVENTS
+ * queue after the commit and again by the cron until `sent_at` is set. Rows stay after sending
+ * (without their payload) because they number each user's events.
+ */
+export const accountEventOutbox = sqliteTable(
+  "account_event_outbox",
+  {
+    eventId: text("event_id").primaryKey(),
+    userId: text("user_id").notNull(),
+    // 1, 2, 3… per user; the unique index makes a second writer of the same number fail its batch.
+    sequence: integer("sequence").notNull(),
+    type: text("type", { enum: PUBLISHED_EVENT_TYPES }).notNull(),
+    source: text("source", { enum: EVENT_SOURCES }).notNull(),
+    occurredAt: time("occurred_at").notNull(),
+    // The event's own fields (old and new username); cleared once the queue accepted the event.
+    payload: text("payload", { mode: "json" }).$type<Record<string, string | null>>(),
+    sentAt: time("sent_at"),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex("account_event_outbox_user_sequence_unique").on(t.userId, t.sequence),
+    index("account_event_outbox_unsent_idx").on(t.sentAt, t.occurredAt),
+  ],
+);
+
+/**
+ * R2 prefixes still to empty (every object under a finalized user's prefixes). A row leaves only
+ * once a listing of its prefix came back empty; the cron retries what R2 refused.
+ */
+export const mediaPrefixJobs = sqliteTable(
+  "media_prefix_jobs",
+  {
+    prefix: text("prefix").primaryKey(),
+    userId: text("user_id").notNull(),
+    enqueuedAt: time("enqueued_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("media_prefix_jobs_user_idx").on(t.userId)],
+);
+
+/** Where the cron's sweep for unreferenced objects stopped in the bucket listing, per prefix. */
+export const mediaSweepCursors = sqliteTable("media_sweep_cursors", {
+  prefix: text("prefix").primaryKey(),
+  cursor: text("cursor"),
+  updatedAt: time("updated_at").notNull(),
+});

@@ -96,6 +96,14 @@ const en = {
   "status.503": "Service temporarily unavailable",
   "photo.undecodable": "file: could not be decoded as an image",
   "photo.processingUnavailable": "file: photos cannot be processed right now; try again shortly",
+  // ---- Erasure receipt of finalize-now: why each kept category stays ----
+  "receipt.kept.tombstone":
+    "The account's id, status, dates and roles, so the account stays closed and its id is never reused",
+  "receipt.kept.consentRecords":
+    "Which policy versions were accepted and when: the record of what was agreed, naming no one",
+  "receipt.kept.auditTrail":
+    "The account's transitions (what, when, platform, app version) without device ids, as required records",
+  "receipt.kept.liveStreams": "When the streams took place, without their titles: the platform's own records",
 };
 
 export type MessageKey = keyof typeof en;
@@ -194,6 +202,14 @@ const tr: Record<MessageKey, string> = {
   "status.503": "Hizmet geçici olarak kullanılamıyor",
   "photo.undecodable": "file: görsel olarak çözümlenemedi",
   "photo.processingUnavailable": "file: fotoğraflar şu anda işlenemiyor; birazdan tekrar deneyin",
+  // ---- Erasure receipt of finalize-now: why each kept category stays ----
+  "receipt.kept.tombstone":
+    "Hesabın kimliği, durumu, tarihleri ve rolleri; hesap kapalı kalsın ve kimliği yeniden kullanılmasın diye",
+  "receipt.kept.consentRecords":
+    "Hangi politika sürümlerinin ne zaman kabul edildiği: kimseyi adlandırmayan bir onay kaydı",
+  "receipt.kept.auditTrail":
+    "Hesabın geçişleri (ne, ne zaman, platform, uygulama sürümü) cihaz kimlikleri olmadan, zorunlu kayıt olarak",
+  "receipt.kept.liveStreams": "Yayınların ne zaman yapıldığı, başlıkları olmadan: platformun kendi kayıtları",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

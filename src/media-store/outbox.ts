@@ -14,11 +14,11 @@ const D1_PARAMETER_LIMIT = 100;
  * Drops this location's cached copies of deleted objects. (The Cache API is per location;
  * copies elsewhere expire within the media route's edge cache lifetime (src/features/media/media.service.ts).)
  */
-async function purgeCachedCopies(keys: readonly string[]): Promise<void> {
+export async function purgeCachedCopies(keys: readonly string[]): Promise<void> {
   await Promise.all(keys.map((key) => caches.default.delete(mediaCacheRequest(key))));
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
+export function chunks<T>(items: readonly T[], size: number): T[][] {
   const result: T[][] = [];
   for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
   return result;

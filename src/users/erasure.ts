@@ -1,12 +1,15 @@
+import { inArray, type SQLWrapper } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Db } from "../db/client";
 import type * as schema from "../db/schema";
+import { accountEvents, liveStreams } from "../db/schema";
 
 /**
  * What finalizing an account does to each column of a row about that person: erased (set to the
  * value given), or kept, with the reason it may outlive the account.
  */
 type ColumnDecision<T> = { erase: T } | { keep: string };
-type ColumnPlan<Row> = { [Column in keyof Row]-?: ColumnDecision<Row[Column]> };
+export type ColumnPlan<Row> = { [Column in keyof Row]-?: ColumnDecision<Row[Column]> };
 /** A table whose rows about the person go entirely. */
 type RowsDeleted = { deleteRows: string };
 
@@ -65,8 +68,9 @@ export const ERASURE = {
   },
   follows: { deleteRows: "who someone follows, and who follows them, describes them; both directions go" },
   liveStreams: {
-    id: { keep: "the platform's record of a stream" },
-    userId: { keep: "an id, not a person's data; the platform's own record" },
+    id: { keep: "the platform's record that a stream took place" },
+    userId: { keep: "the tombstone's id, not a person's data" },
+    // Free text people write about themselves and where they are.
     title: { erase: null },
     startedAt: { keep: "the platform's record of a stream" },
     endedAt: { keep: "the platform's record of a stream" },
@@ -82,12 +86,32 @@ export const ERASURE = {
     userId: { keep: "the audit trail says whose account changed, by id" },
     event: { keep: "the audit trail" },
     source: { keep: "the audit trail" },
-    platform: { keep: "a client kind, which identifies nobody" },
-    appVersion: { keep: "a version number, which identifies nobody" },
+    platform: { keep: "a client kind (web, mobile_ios…), which identifies nobody" },
+    appVersion: { keep: "a version number shared by every user of that build" },
+    // A device id names a person's phone (often literally: "iPhone-of-…").
     deviceId: { erase: null },
     createdAt: { keep: "the audit trail" },
   },
+  // Finalization erases nothing here: each event must still reach the other services (at least
+  // once), and the sender drops the usernames as soon as the queue accepted the event.
+  accountEventOutbox: {
+    eventId: { keep: "an id for de-duplication" },
+    userId: { keep: "the tombstone's id: whose account changed" },
+    sequence: { keep: "numbers the user's events; the next one continues from it" },
+    type: { keep: "which transition happened" },
+    source: { keep: "who started it (user, cron, admin)" },
+    occurredAt: { keep: "when the transition happened" },
+    payload: { keep: "old and new username until the queue accepted the event; then cleared by the sender" },
+    sentAt: { keep: "delivery state" },
+    attempts: { keep: "delivery state" },
+  },
   mediaOutbox: { deleteRows: "each row goes once R2 confirmed its object's deletion" },
+  mediaPrefixJobs: { deleteRows: "each job goes once R2 confirmed its prefix is empty" },
+  mediaSweepCursors: {
+    prefix: { keep: "the sweep's own bookkeeping: an R2 key prefix" },
+    cursor: { keep: "where the sweep stopped; an R2 listing cursor" },
+    updatedAt: { keep: "the sweep's own bookkeeping" },
+  },
   usernameHolds: {
     username: {
       keep: "a public handle, held for nobody for USERNAME_HOLD_DAYS so nobody can take it over, then purged",
@@ -118,4 +142,22 @@ export function erasedValues<Plan extends Record<string, ColumnDecision<unknown>
     if ("erase" in decision) values[column] = structuredClone(decision.erase);
   }
   return values as ErasedColumns<Plan>;
+}
+
+/**
+ * The finalization UPDATEs of the user's rows in other tables, for the users `accountIds`
+ * selects. They go in the finalization's one D1 batch, before the statement that flips the
+ * status (which `accountIds` depends on).
+ */
+export function eraseUserRows(db: Db, accountIds: SQLWrapper) {
+  return [
+    db
+      .update(accountEvents)
+      .set(erasedValues(ERASURE.accountEvents))
+      .where(inArray(accountEvents.userId, accountIds)),
+    db
+      .update(liveStreams)
+      .set(erasedValues(ERASURE.liveStreams))
+      .where(inArray(liveStreams.userId, accountIds)),
+  ] as const;
 }

@@ -1,8 +1,10 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { publishAfterResponse } from "../../account-events/publish";
 import { isEnabled } from "../../flags/flags";
 import { success } from "../../lib/envelope";
 import { ApiError } from "../../lib/errors";
 import { revalidatedJson } from "../../lib/http-cache";
+import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
 import type {
   cancelDeletionRoute,
@@ -12,6 +14,7 @@ import type {
 } from "./account-deletion.routes";
 import { cancelDeletion, requestDeletion } from "./account-deletion.service";
 import { deleteAccountMedia, finalizeAccounts } from "./finalize";
+import { erasureReceipt } from "./receipt";
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -25,6 +28,7 @@ export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute> =
     graceDays,
     c.get("client"),
   );
+  publishAfterResponse(c, row.id);
   return c.json(
     success({
       userId: row.id,
@@ -50,6 +54,7 @@ export const getDeletionHandler: RouteHandler<typeof getDeletionRoute> = (c) => 
 
 export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute> = async (c) => {
   const row = await cancelDeletion(c.get("db"), c.get("user").id, c.get("client"));
+  publishAfterResponse(c, row.id);
   return c.json(
     success({
       userId: row.id,
@@ -68,10 +73,19 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (
   const finalizedAt = new Date();
   const finalized = await finalizeAccounts(c.get("db"), { userId }, "user", c.get("client"), finalizedAt);
   if (finalized.length === 0) throw new ApiError(409, [{ key: "deletion.notPending" }]);
-  // The account is gone either way; objects R2 refuses now stay queued for the cron.
-  await deleteAccountMedia(c.env, c.get("db"), userId);
+  publishAfterResponse(c, userId);
+  // Committed: from here on a failure is the cron's to finish, and the client gets its success.
+  const media = await deleteAccountMedia(c.env, c.get("db"), userId).catch((error: unknown) => {
+    log("warn", "finalized account's media left to the cron", { userId, error: errorFields(error).error });
+    return { queued: true };
+  });
   return c.json(
-    success({ userId, status: "finalized" as const, finalizedAt: finalizedAt.toISOString() }),
+    success({
+      userId,
+      status: "finalized" as const,
+      finalizedAt: finalizedAt.toISOString(),
+      receipt: erasureReceipt(c.get("language"), media.queued),
+    }),
     200,
   );
 };

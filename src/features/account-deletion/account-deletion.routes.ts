@@ -4,6 +4,7 @@ import { envelopeOf } from "../../lib/envelope";
 import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
 import { cleanText } from "../../lib/text";
+import { ErasureReceiptSchema } from "./receipt";
 
 const userId = z.string().openapi({ example: "507f1f77bcf86cd799439011" });
 const at = (example: string) => z.iso.datetime().openapi({ example });
@@ -37,7 +38,12 @@ const DeletionCancelledSchema = z
   .openapi("AccountDeletionCancelled");
 
 const DeletionFinalizedSchema = z
-  .object({ userId, status: z.literal("finalized"), finalizedAt: at("2026-04-07T10:30:00.000Z") })
+  .object({
+    userId,
+    status: z.literal("finalized"),
+    finalizedAt: at("2026-04-07T10:30:00.000Z"),
+    receipt: ErasureReceiptSchema,
+  })
   .openapi("AccountDeletionFinalized");
 
 const ok = <T extends z.ZodType>(description: string, schema: T) => ({
@@ -98,7 +104,8 @@ export const finalizeNowRoute = apiRoute(
       "Finalizes a pending account deletion request immediately when the feature flag " +
       "`account-deletion-finalize-now` is enabled (403 otherwise; 409 with no pending request). Personal " +
       "data is erased, the username and email are freed, photos are deleted, follows are removed, and every " +
-      "token of the account gets 401 from then on.",
+      "token of the account gets 401 from then on. The answer's receipt lists what was erased, what was " +
+      "kept and why, and whether storage deletions are still queued.",
     responses: ok("Deletion finalized", DeletionFinalizedSchema),
   },
   { mutates: true, errors: [403, 409], limiters: ["ACCOUNT_DELETION_LIMITER"] },

@@ -1,4 +1,5 @@
 import { and, eq, isNull, or } from "drizzle-orm";
+import { recordAccountEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { type UserRow, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
@@ -18,8 +19,9 @@ export async function requestDeletion(
     eq(users.id, userId),
     or(isNull(users.accountDeletionStatus), eq(users.accountDeletionStatus, "cancelled")),
   );
-  const [, updated] = await db.batch([
+  const [, , updated] = await db.batch([
     auditTransition(db, requestable, "deletion_requested", "user", client, now),
+    recordAccountEvent(db, requestable, "account.deletion_requested", "user", now),
     db
       .update(users)
       .set({
@@ -48,11 +50,18 @@ export async function requestDeletion(
 export async function cancelDeletion(db: Db, userId: string, client: ClientContext): Promise<UserRow> {
   const now = new Date();
   const cancellable = and(eq(users.id, userId), eq(users.accountDeletionStatus, "pending"));
-  const [, updated] = await db.batch([
+  const [, , updated] = await db.batch([
     auditTransition(db, cancellable, "deletion_cancelled", "user", client, now),
+    recordAccountEvent(db, cancellable, "account.deletion_cancelled", "user", now),
     db
       .update(users)
-      .set({ accountDeletionStatus: "cancelled", accountDeletionCancelledAt: now, updatedAt: now })
+      // The reason is the person's own words: it goes with the request it explained.
+      .set({
+        accountDeletionStatus: "cancelled",
+        accountDeletionReason: null,
+        accountDeletionCancelledAt: now,
+        updatedAt: now,
+      })
       .where(cancellable)
       .returning(),
   ]);

@@ -4,6 +4,7 @@ import { users } from "../../db/schema";
 import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
 import { deleteQueuedObjects, outboxSize, queuedKeys } from "../../media-store/outbox";
+import { type ErasureCronSummary, runErasureBookkeeping } from "./erasure-cron";
 import { finalizeAccounts } from "./finalize";
 
 // A Cron Trigger may run for minutes, but each D1 call and R2 call counts against the
@@ -22,7 +23,7 @@ export type CronSummary = {
   mediaDeleted: number;
   mediaFailed: number;
   outboxLeft: number;
-};
+} & ErasureCronSummary;
 
 async function countDue(db: Db, now: Date): Promise<number> {
   const [row] = await db
@@ -42,7 +43,7 @@ export async function runDeletionCron(env: Env, db: Db, now = new Date()): Promi
   const withinBudget = () => Date.now() - startedAt < RUN_BUDGET_MS;
   const { ACCOUNT_DELETION_BATCH_SIZE: batchSize, ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: maxBatches } =
     settings(env);
-  const summary: CronSummary = {
+  const summary: Omit<CronSummary, keyof ErasureCronSummary> = {
     found: await countDue(db, now),
     finalized: 0,
     failed: 0,
@@ -82,13 +83,14 @@ export async function runDeletionCron(env: Env, db: Db, now = new Date()): Promi
     if (drained.failed > 0 || keys.length < OUTBOX_PAGE) break;
   }
   summary.outboxLeft = await outboxSize(db);
+  const result: CronSummary = { ...summary, ...(await runErasureBookkeeping(env, db, now, withinBudget)) };
 
   log(failure ? "error" : "info", "account deletion cron", {
-    ...summary,
+    ...result,
     durationMs: Date.now() - startedAt,
     error: failure === undefined ? undefined : errorFields(failure).error,
   });
   // Logged with the summary first; rethrown so the platform records the run as failed.
   if (failure) throw failure;
-  return summary;
+  return result;
 }

@@ -1,14 +1,11 @@
 import { and, asc, eq, inArray, lte, or, type SQL } from "drizzle-orm";
+import { recordAccountEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { dataExports, follows, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
-import {
-  type DrainResult,
-  deleteQueuedObjects,
-  queuedKeys,
-  queueProfilePhotos,
-} from "../../media-store/outbox";
-import { ERASURE, erasedValues } from "../../users/erasure";
+import { deleteQueuedObjects, queuedKeys } from "../../media-store/outbox";
+import { drainPrefixJobs, hasQueuedMedia, queueUserPrefixes } from "../../media-store/prefix-jobs";
+import { ERASURE, erasedValues, eraseUserRows } from "../../users/erasure";
 import { holdFinalizedUsernames } from "../../users/username-hold";
 import { auditTransition, type EventSource } from "./audit";
 
@@ -54,13 +51,17 @@ export async function finalizeAccounts(
 ): Promise<string[]> {
   const targeted = targetCondition(db, target);
   const accountIds = db.select({ id: users.id }).from(users).where(targeted);
-  const [, , , , , finalized] = await db.batch([
-    queueProfilePhotos(db, targeted, now),
+  const [, , , , , , , , finalized] = await db.batch([
+    // Every object under the accounts' prefixes, whether or not a row knows its key.
+    queueUserPrefixes(db, targeted, now),
     // The counter triggers take every other user's counts down with these rows.
     db
       .delete(follows)
       .where(or(inArray(follows.followerId, accountIds), inArray(follows.followeeId, accountIds))),
     auditTransition(db, targeted, "deletion_finalized", source, client, now),
+    recordAccountEvent(db, targeted, "account.finalized", source, now),
+    // After the audit insert, so the finalization's own row loses its device id too.
+    ...eraseUserRows(db, accountIds),
     // Pending data exports go with the account; their archives are under the user's R2 prefix.
     db.delete(dataExports).where(inArray(dataExports.userId, accountIds)),
     holdFinalizedUsernames(db, targeted, now),
@@ -69,7 +70,12 @@ export async function finalizeAccounts(
   return finalized.map((row) => row.id);
 }
 
-/** Deletes the finalized accounts' queued objects from R2 now; what fails stays for the cron. */
-export async function deleteAccountMedia(env: Env, db: Db, userId: string): Promise<DrainResult> {
-  return deleteQueuedObjects(env, db, await queuedKeys(db, 1000, userId));
+/**
+ * Deletes a finalized account's objects from R2 now: its prefixes, and any key of it still in the
+ * media outbox. What fails stays queued for the cron. Tells whether anything is still queued.
+ */
+export async function deleteAccountMedia(env: Env, db: Db, userId: string): Promise<{ queued: boolean }> {
+  await drainPrefixJobs(env, db, { userId, limit: 10 });
+  await deleteQueuedObjects(env, db, await queuedKeys(db, 1000, userId));
+  return { queued: await hasQueuedMedia(db, userId) };
 }

@@ -1,6 +1,7 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
+import { ACCOUNT_EVENTS_TAG, registerAccountEventWebhooks } from "../../account-events/webhooks";
 import type { AppEnv } from "../../lib/app-env";
 import { clientHeaderParameters } from "../../lib/client-headers";
 import { registerSharedComponents } from "../../lib/openapi-components";
@@ -32,6 +33,7 @@ const DOCUMENT_CONFIG = {
     },
     { name: "Admin", description: "Administration; role `admin` only" },
     { name: "Media", description: "Stored profile photos (public)" },
+    ACCOUNT_EVENTS_TAG,
   ],
 };
 
@@ -50,6 +52,7 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
     app.openAPIRegistry.registerParameter(name, schema);
   }
   registerSharedComponents(app.openAPIRegistry);
+  registerAccountEventWebhooks(app.openAPIRegistry);
 
   // Built on first use and kept for the isolate's life: the routes cannot change at run time.
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;

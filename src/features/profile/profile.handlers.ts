@@ -1,4 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { publishAfterResponse } from "../../account-events/publish";
 import { success } from "../../lib/envelope";
 import { settings } from "../../lib/settings";
 import { toUser } from "../../users/user-view";
@@ -21,6 +22,7 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
     USERNAME_CHANGE_COOLDOWN_DAYS,
     USERNAME_HOLD_DAYS,
   );
+  publishAfterResponse(c, row.id);
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };
 

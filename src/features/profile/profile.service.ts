@@ -1,4 +1,5 @@
 import { and, eq, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
+import { usernameChangedEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { isUniqueViolation } from "../../db/errors";
 import { type UserRow, users } from "../../db/schema";
@@ -59,8 +60,9 @@ export async function changeUsername(
     // A parallel change of this user's own name may have landed in between.
     sql`${users.username} IS ${user.username}`,
   ) as SQL;
-  const [, rows] = await db
+  const [, , rows] = await db
     .batch([
+      usernameChangedEvent(db, changing, username, now),
       holdPreviousUsername(db, changing, isRevert, now),
       db
         .update(users)
