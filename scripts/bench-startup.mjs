@@ -91,10 +91,30 @@ function printProfile({ activeMs, selfTimePerRun }) {
   for (const { name, ms } of selfTimePerRun.byFunction) console.log(`  ${String(ms).padStart(5)}  ${name}`);
 }
 
+/** Startup of several bundles, run after run in turn, so a busy machine weighs on all alike. */
+function compareStartup(bundles, rounds) {
+  const active = bundles.map(() => []);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [index, bundle] of bundles.entries()) active[index].push(...checkStartup(bundle, 1).active);
+  }
+  return bundles.map((bundle, index) => ({
+    bundle,
+    median: median(active[index]),
+    min: Math.min(...active[index]),
+    runs: active[index],
+  }));
+}
+
+// `npm run bench:startup [-- other.bundle …]`: this Worker's startup and its profile; other
+// bundles (`wrangler deploy --dry-run --outfile x.bundle` of another version) are measured in turn.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bundle = join(OUT, "worker.bundle");
   wrangler(["deploy", "--dry-run", "--outdir", join(OUT, "worker"), "--outfile", bundle]);
-  const startup = measureStartup(bundle);
-  console.log(`startup: ${startup.median} ms Active, median of ${startup.runs.join(", ")}`);
+  const others = process.argv.slice(2);
+  for (const result of compareStartup([bundle, ...others], others.length ? 3 * RUNS : RUNS)) {
+    console.log(
+      `startup of ${result.bundle}: ${result.median} ms Active median, ${result.min} min, runs ${result.runs.join(", ")}`,
+    );
+  }
   printProfile(profileStartup());
 }
