@@ -27,8 +27,11 @@ const LIMITERS = [
   "AUTH_FAILURE_LIMITER",
 ];
 
-/** The built Worker in workerd; `options` adds Miniflare shared options (logs, inspector). */
-export async function startBuiltWorker(scriptPath, options = {}) {
+/**
+ * The built Worker in workerd; `options` adds Miniflare shared options (logs, inspector),
+ * `bindings` overrides settings.
+ */
+export async function startBuiltWorker(scriptPath, options = {}, bindings = {}) {
   const worker = {
     name: "api",
     modules: true,
@@ -59,6 +62,7 @@ export async function startBuiltWorker(scriptPath, options = {}) {
       USERNAME_CHANGE_COOLDOWN_DAYS: "30",
       PUBLIC_MEDIA_BASE_URL: "",
       ALLOWED_ORIGINS: "http://localhost:8787",
+      ...bindings,
     },
   };
   const mf = new Miniflare(convertV4MiniflareOptions({ workers: [worker], ...options }));

@@ -1,0 +1,283 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { countRoundTrips, type RoundTripCounts } from "./d1-counter";
+import { DELETION, FINALIZE_NOW, setFinalizeNowFlag } from "./deletion-helpers";
+import { gpsJpeg } from "./fixtures";
+import { apiWith, createUser, tokenFor, uploadPhoto } from "./helpers";
+
+// At the edge a request's latency is its D1 round trips (a replica for a GET, the primary for the
+// rest), so each endpoint's count is pinned here. The counts are today's: lower one when a change
+// earns it (the goal is one round trip on every happy path, at most two on an error path). A count
+// that goes up fails this file.
+
+// A transition's account events are sent in waitUntil, but that send's first query (the unsent
+// events) is issued before the response leaves, alongside it: +1 on the username change and the
+// deletion request and cancel. finalize-now empties the account's R2 prefixes before answering (its
+// receipt says whether objects are still queued): the prefix job's reads and writes are on its path.
+const GET_ME = 1;
+const GET_STATS = 2;
+const GET_DELETION_STATE = 1;
+const PUT_PROFILE = 2;
+const PUT_PROFILE_INVALID_BODY = 1;
+const PUT_PROFILE_EMAIL_TAKEN = 2;
+const PUT_PROFILE_LOCKED = 3;
+const PATCH_USERNAME = 3;
+const PATCH_USERNAME_TAKEN = 2;
+const PATCH_USERNAME_COOLDOWN = 5;
+const PATCH_PHOTO_FIRST = 3;
+const PATCH_PHOTO_REPLACING = 4;
+const PATCH_PHOTO_LOCKED = 3;
+const POST_DELETION = 3;
+const POST_DELETION_ALREADY_PENDING = 3;
+const DELETE_DELETION = 3;
+const DELETE_DELETION_NOT_PENDING = 2;
+const FINALIZE_NOW_NO_PHOTO = 8;
+const FINALIZE_NOW_WITH_PHOTO = 8;
+const FINALIZE_NOW_NOT_PENDING = 2;
+const FINALIZE_NOW_FLAG_OFF = 1;
+const NO_TOKEN = 0;
+const FINALIZED_ACCOUNT = 1;
+
+const ME = "/api/v1/users/me";
+const STATS = "/api/v1/users/me/stats";
+const PROFILE = "/api/v1/users/profile";
+const USERNAME = "/api/v1/users/profile/username";
+const PHOTO = "/api/v1/users/profile/photo";
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type Init = RequestInit & { token?: string; json?: unknown };
+
+/** One request through the Worker's fetch with a counted D1 binding: its status and round trips. */
+async function counted(path: string, init: Init = {}): Promise<{ status: number; trips: RoundTripCounts }> {
+  const counter = countRoundTrips(env.DB);
+  // The client waits for the trips before its response; work left in waitUntil (sending the
+  // account events, say) happens after it.
+  let trips: RoundTripCounts | undefined;
+  const response = await apiWith(path, { DB: counter.d1 }, init, () => {
+    trips = { ...counter.counts, total: counter.counts.total };
+  });
+  await response.arrayBuffer();
+  if (!trips) throw new Error("no response");
+  return { status: response.status, trips };
+}
+
+async function signedIn(overrides: Parameters<typeof createUser>[0] = {}) {
+  const user = await createUser(overrides);
+  return { user, token: await tokenFor(user.id) };
+}
+
+function photoForm() {
+  const form = new FormData();
+  form.append("file", new File([gpsJpeg], "photo.jpg", { type: "image/jpeg" }));
+  return form;
+}
+
+const pending = () => ({
+  accountDeletionStatus: "pending" as const,
+  accountDeletionRequestedAt: new Date(),
+  accountDeletionScheduledFor: new Date(Date.now() + 28 * DAY_MS),
+});
+
+/** A GET reads replicas only; anything else goes to the primary only. */
+function expectTargets(method: string, trips: RoundTripCounts) {
+  if (method === "GET") expect(trips.primary).toBe(0);
+  else expect(trips.replica).toBe(0);
+}
+
+describe("D1 round trips per request", () => {
+  it.each([
+    ["GET /users/me", ME, GET_ME],
+    ["GET /users/me/stats", STATS, GET_STATS],
+    ["GET /users/me/account-deletion", DELETION, GET_DELETION_STATE],
+  ])("%s: %i", async (_label, path, expected) => {
+    const { token } = await signedIn();
+    const { status, trips } = await counted(path, { token });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(expected);
+    expectTargets("GET", trips);
+  });
+
+  it("PUT /users/profile", async () => {
+    const { token } = await signedIn();
+    const { status, trips } = await counted(PROFILE, {
+      method: "PUT",
+      token,
+      json: { name: "Round", surname: "Trip" },
+    });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(PUT_PROFILE);
+    expectTargets("PUT", trips);
+  });
+
+  it("PUT /users/profile with an invalid body: 400", async () => {
+    const { token } = await signedIn();
+    const { status, trips } = await counted(PROFILE, { method: "PUT", token, json: { name: "" } });
+    expect(status).toBe(400);
+    expect(trips.total).toBe(PUT_PROFILE_INVALID_BODY);
+  });
+
+  it("PUT /users/profile with another user's email: 409", async () => {
+    const other = await createUser();
+    const { token } = await signedIn();
+    const { status, trips } = await counted(PROFILE, {
+      method: "PUT",
+      token,
+      json: { name: "Round", surname: "Trip", email: other.email },
+    });
+    expect(status).toBe(409);
+    expect(trips.total).toBe(PUT_PROFILE_EMAIL_TAKEN);
+  });
+
+  it("PUT /users/profile while deletion is pending: 403", async () => {
+    const { token } = await signedIn(pending());
+    const { status, trips } = await counted(PROFILE, {
+      method: "PUT",
+      token,
+      json: { name: "Round", surname: "Trip" },
+    });
+    expect(status).toBe(403);
+    expect(trips.total).toBe(PUT_PROFILE_LOCKED);
+  });
+
+  it("PATCH /users/profile/username", async () => {
+    const { user, token } = await signedIn();
+    const { status, trips } = await counted(USERNAME, {
+      method: "PATCH",
+      token,
+      json: { username: `new_${user.id.slice(-8)}` },
+    });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(PATCH_USERNAME);
+    expectTargets("PATCH", trips);
+  });
+
+  it("PATCH /users/profile/username to a taken name: 409", async () => {
+    const other = await createUser();
+    const { token } = await signedIn();
+    const { status, trips } = await counted(USERNAME, {
+      method: "PATCH",
+      token,
+      json: { username: other.username },
+    });
+    expect(status).toBe(409);
+    expect(trips.total).toBe(PATCH_USERNAME_TAKEN);
+  });
+
+  it("PATCH /users/profile/username within the cooldown: 409", async () => {
+    const { user, token } = await signedIn({ usernameChangedAt: new Date() });
+    const { status, trips } = await counted(USERNAME, {
+      method: "PATCH",
+      token,
+      json: { username: `new_${user.id.slice(-8)}` },
+    });
+    expect(status).toBe(409);
+    expect(trips.total).toBe(PATCH_USERNAME_COOLDOWN);
+  });
+
+  it("PATCH /users/profile/photo, the first photo", async () => {
+    const { token } = await signedIn();
+    const { status, trips } = await counted(PHOTO, { method: "PATCH", token, body: photoForm() });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(PATCH_PHOTO_FIRST);
+    expectTargets("PATCH", trips);
+  });
+
+  it("PATCH /users/profile/photo, replacing a photo", async () => {
+    const { token } = await signedIn();
+    await uploadPhoto(token, gpsJpeg, "image/jpeg");
+    const { status, trips } = await counted(PHOTO, { method: "PATCH", token, body: photoForm() });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(PATCH_PHOTO_REPLACING);
+  });
+
+  it("PATCH /users/profile/photo while deletion is pending: 403", async () => {
+    const { token } = await signedIn(pending());
+    const { status, trips } = await counted(PHOTO, { method: "PATCH", token, body: photoForm() });
+    expect(status).toBe(403);
+    expect(trips.total).toBe(PATCH_PHOTO_LOCKED);
+  });
+
+  it("POST /users/me/account-deletion", async () => {
+    const { token } = await signedIn();
+    const { status, trips } = await counted(DELETION, { method: "POST", token, json: {} });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(POST_DELETION);
+    expectTargets("POST", trips);
+  });
+
+  it("POST /users/me/account-deletion while pending: 409", async () => {
+    const { token } = await signedIn(pending());
+    const { status, trips } = await counted(DELETION, { method: "POST", token, json: {} });
+    expect(status).toBe(409);
+    expect(trips.total).toBe(POST_DELETION_ALREADY_PENDING);
+  });
+
+  it("DELETE /users/me/account-deletion", async () => {
+    const { token } = await signedIn(pending());
+    const { status, trips } = await counted(DELETION, { method: "DELETE", token });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(DELETE_DELETION);
+    expectTargets("DELETE", trips);
+  });
+
+  it("DELETE /users/me/account-deletion when nothing is pending: 409", async () => {
+    const { token } = await signedIn();
+    const { status, trips } = await counted(DELETION, { method: "DELETE", token });
+    expect(status).toBe(409);
+    expect(trips.total).toBe(DELETE_DELETION_NOT_PENDING);
+  });
+
+  it("no token: 401 without touching D1", async () => {
+    const { status, trips } = await counted(ME);
+    expect(status).toBe(401);
+    expect(trips.total).toBe(NO_TOKEN);
+  });
+
+  it("the token of a finalized account: 401", async () => {
+    const { token } = await signedIn({
+      accountDeletionStatus: "finalized",
+      accountDeletionFinalizedAt: new Date(),
+    });
+    const { status, trips } = await counted(ME, { token });
+    expect(status).toBe(401);
+    expect(trips.total).toBe(FINALIZED_ACCOUNT);
+  });
+});
+
+// The flag is one KV key shared by the file: these run in order, off first.
+describe("D1 round trips of finalize-now", () => {
+  it("while the flag is off: 403", async () => {
+    await setFinalizeNowFlag(false);
+    const { token } = await signedIn(pending());
+    const { status, trips } = await counted(FINALIZE_NOW, { method: "POST", token });
+    expect(status).toBe(403);
+    expect(trips.total).toBe(FINALIZE_NOW_FLAG_OFF);
+  });
+
+  it("an account without photos", async () => {
+    await setFinalizeNowFlag(true);
+    const { token } = await signedIn(pending());
+    const { status, trips } = await counted(FINALIZE_NOW, { method: "POST", token });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(FINALIZE_NOW_NO_PHOTO);
+    expectTargets("POST", trips);
+  });
+
+  it("an account with a photo", async () => {
+    await setFinalizeNowFlag(true);
+    const { token } = await signedIn();
+    await uploadPhoto(token, gpsJpeg, "image/jpeg");
+    expect((await counted(DELETION, { method: "POST", token, json: {} })).status).toBe(200);
+    const { status, trips } = await counted(FINALIZE_NOW, { method: "POST", token });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(FINALIZE_NOW_WITH_PHOTO);
+  });
+
+  it("when nothing is pending: 409", async () => {
+    await setFinalizeNowFlag(true);
+    const { token } = await signedIn();
+    const { status, trips } = await counted(FINALIZE_NOW, { method: "POST", token });
+    expect(status).toBe(409);
+    expect(trips.total).toBe(FINALIZE_NOW_NOT_PENDING);
+  });
+});
