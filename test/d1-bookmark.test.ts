@@ -85,35 +85,49 @@ function sessionSpy() {
 const EXECUTING = new Set<PropertyKey>(["all", "raw", "first", "run"]);
 
 /**
- * env.DB whose sessions run `change` (directly on the database, behind the request's back) right
- * after the request's first read of the users table: the request then decides on a stale row.
+ * env.DB whose sessions run `change` (directly on the database, behind the request's back) after
+ * the token was verified and before the request's first statement on the users table: the
+ * request's write must still decide on the primary's state, not on anything it saw before.
  */
-function changeAfterFirstUserRead(change: () => Promise<unknown>) {
+function changeBeforeFirstUsersStatement(change: () => Promise<unknown>) {
   const state = { fired: false };
+  const fireOnce = async () => {
+    if (state.fired) return;
+    state.fired = true;
+    await change();
+  };
   const real = env.DB;
-  const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement =>
-    new Proxy(statement, {
+  const unwrap = new WeakMap<object, D1PreparedStatement>();
+  const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
       get(target, property) {
         if (property === "bind") {
           return (...values: unknown[]) => wrapStatement(target.bind(...values), query);
         }
         const value = Reflect.get(target, property, target);
         if (typeof value !== "function") return value;
-        if (EXECUTING.has(property) && !state.fired && /^select .* from "users"/is.test(query)) {
+        if (EXECUTING.has(property) && /"users"/.test(query)) {
           return async (...args: unknown[]) => {
-            const result = await value.apply(target, args);
-            state.fired = true;
-            await change();
-            return result;
+            await fireOnce();
+            return value.apply(target, args);
           };
         }
         return value.bind(target);
       },
     });
+    unwrap.set(proxy, statement);
+    return proxy;
+  };
   const wrapSession = (session: D1DatabaseSession): D1DatabaseSession =>
     new Proxy(session, {
       get(target, property) {
         if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query), query);
+        if (property === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            await fireOnce();
+            return target.batch(statements.map((statement) => unwrap.get(statement) ?? statement));
+          };
+        }
         const value = Reflect.get(target, property, target);
         return typeof value === "function" ? value.bind(target) : value;
       },
@@ -386,9 +400,9 @@ describe("writes decide on the primary's state, not on what the client saw", () 
     expect(stored.surname).toBe(user.surname);
   });
 
-  it("PUT profile is 403 when the account turns pending between the request's own read and its write", async () => {
+  it("PUT profile is 403 when the account turns pending between the token's check and the write", async () => {
     const { user, token } = await signedIn();
-    const raced = changeAfterFirstUserRead(() =>
+    const raced = changeBeforeFirstUsersStatement(() =>
       env.DB.prepare(
         "UPDATE users SET account_deletion_status = 'pending', account_deletion_requested_at = ?, account_deletion_scheduled_for = ? WHERE id = ?",
       )
@@ -425,9 +439,9 @@ describe("writes decide on the primary's state, not on what the client saw", () 
     expect((await storedUser(user.id)).username).toBe(user.username);
   });
 
-  it("PATCH username is the 409 cooldown when a change lands between the request's read and its write", async () => {
+  it("PATCH username is the 409 cooldown when a change lands between the token's check and the write", async () => {
     const { user, token } = await signedIn();
-    const raced = changeAfterFirstUserRead(() =>
+    const raced = changeBeforeFirstUsersStatement(() =>
       env.DB.prepare("UPDATE users SET username = ?, username_changed_at = ? WHERE id = ?")
         .bind(`other_${newObjectId().slice(-10)}`, Date.now(), user.id)
         .run(),

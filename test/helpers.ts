@@ -1,5 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { expect } from "vitest";
 import { createDb } from "../src/db/client";
@@ -74,9 +74,12 @@ function clientRequest(path: string, init: ApiInit): Request {
   });
 }
 
-/** Calls the Worker as a client would. */
+/**
+ * Calls the Worker as a client would, and waits for the work it left in waitUntil (the replaced
+ * photo's objects, the account events), so a test sees the state after it.
+ */
 export async function api(path: string, init: ApiInit = {}) {
-  return exports.default.fetch(clientRequest(path, init));
+  return apiWith(path, {}, init);
 }
 
 /**

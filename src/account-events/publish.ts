@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import type { Db } from "../db/client";
 import { accountEventOutbox } from "../db/schema";
+import { afterResponseOf } from "../lib/after-response";
 import type { ApiEnv } from "../lib/app-env";
 import { errorFields, log } from "../lib/log";
 import type { AccountEventMessage } from "./account-events.schema";
@@ -105,5 +106,6 @@ export async function unsentEventCount(db: Db): Promise<number> {
 
 /** After a transition committed: sends the user's events once the response is out. */
 export function publishAfterResponse<E extends ApiEnv>(c: Context<E>, userId: string): void {
-  c.executionCtx.waitUntil(publishAccountEvents(c.env, c.get("db"), { userId }));
+  const db = c.get("db");
+  afterResponseOf(c.executionCtx)(() => publishAccountEvents(c.env, db, { userId }));
 }

@@ -14,11 +14,26 @@ type ApiVariables = { client: ClientContext; db: Db };
 /** The whole app: outside /api (docs, media) the API's variables are not set. */
 export type AppEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & Partial<ApiVariables> & { user?: UserRow };
+  Variables: AlwaysSet & Partial<ApiVariables> & { userId?: string; user?: UserRow };
 };
 
 /** A router mounted under /api/v1. */
-export type ApiEnv = { Bindings: Env; Variables: AlwaysSet & ApiVariables & { user?: UserRow } };
+export type ApiEnv = {
+  Bindings: Env;
+  Variables: AlwaysSet & ApiVariables & { userId?: string; user?: UserRow };
+};
+
+/**
+ * A route behind `requireToken`: the token is valid, and the route's own statement checks the
+ * account (it exists, is not finalized) in the same round trip as its work.
+ */
+export type TokenEnv = {
+  Bindings: Env;
+  Variables: AlwaysSet & ApiVariables & { userId: string; user?: UserRow };
+};
 
 /** A route behind `requireUser`: the only place `c.get("user")` is a user. */
-export type AuthedEnv = { Bindings: Env; Variables: AlwaysSet & ApiVariables & { user: UserRow } };
+export type AuthedEnv = {
+  Bindings: Env;
+  Variables: AlwaysSet & ApiVariables & { userId: string; user: UserRow };
+};

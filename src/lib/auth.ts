@@ -5,8 +5,9 @@ import type { AsymmetricAlgorithm } from "hono/utils/jwt/jwa";
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
 import { decodeHeader, type VerifyOptionsWithAlg, verify, verifyWithJwks } from "hono/utils/jwt/jwt";
 import * as z from "zod";
+import type { Db } from "../db/client";
 import { type UserRow, users } from "../db/schema";
-import type { AuthedEnv } from "./app-env";
+import type { ApiEnv, AuthedEnv, TokenEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
 import { errorFields, log } from "./log";
@@ -156,20 +157,36 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   return claims.data;
 }
 
-async function loadActiveUser(c: Context<AuthedEnv>, userId: string): Promise<UserRow> {
-  const [user] = await c
-    .get("db")
-    .select()
-    .from(users)
-    .where(
-      and(
-        eq(users.id, userId),
-        or(isNull(users.accountDeletionStatus), ne(users.accountDeletionStatus, "finalized")),
-      ),
-    )
-    .limit(1);
+/** The account a token may act for: it exists and is not finalized. */
+export const activeAccount = (userId: string) =>
+  and(
+    eq(users.id, userId),
+    or(isNull(users.accountDeletionStatus), ne(users.accountDeletionStatus, "finalized")),
+  );
+
+async function loadActiveUser(db: Db, userId: string): Promise<UserRow> {
+  const [user] = await db.select().from(users).where(activeAccount(userId)).limit(1);
   if (!user) throw new ApiError(401);
   return user;
+}
+
+/** A refused authentication: counted against the client IP (429 past the limit), then 401. */
+async function refuseAuthentication(c: Context, error: unknown): Promise<never> {
+  if (error instanceof ApiError && error.status === 401) {
+    await enforceLimit(c.env, "AUTH_FAILURE_LIMITER", clientIp(c));
+  }
+  throw error;
+}
+
+/**
+ * Before a `requireToken` route refuses its input (400): a token of a missing or finalized
+ * account is a 401 first, as behind `requireUser`. An error path, so one more round trip.
+ */
+export async function confirmAccount<E extends ApiEnv>(c: Context<E>): Promise<void> {
+  const userId = c.get("userId");
+  if (userId === undefined || c.get("user")) return;
+  const [row] = await c.get("db").select({ id: users.id }).from(users).where(activeAccount(userId)).limit(1);
+  if (!row) throw new ApiError(401);
 }
 
 /**
@@ -182,19 +199,36 @@ export function requireUser(limiters: readonly LimiterName[] = []) {
     const authenticate = async () => {
       const { sub } = await verifyAccessToken(c.req.header("authorization"), c.env);
       const [user] = await Promise.all([
-        loadActiveUser(c, sub),
+        loadActiveUser(c.get("db"), sub),
         ...limiters.map((limiter) => enforceLimit(c.env, limiter, sub)),
       ]);
       return user;
     };
-    const user = await authenticate().catch(async (error: unknown) => {
-      if (error instanceof ApiError && error.status === 401) {
-        await enforceLimit(c.env, "AUTH_FAILURE_LIMITER", clientIp(c));
-      }
-      throw error;
-    });
+    const user = await authenticate().catch((error: unknown) => refuseAuthentication(c, error));
+    c.set("userId", user.id);
     c.set("user", user);
     await next();
+  });
+}
+
+/**
+ * Verifies the token and counts the user's rate limits, without loading the user: the route's
+ * own statement checks the account, so the request costs one D1 round trip, not two. Every
+ * statement of such a route must carry the account check (`activeAccount`, or the editable
+ * condition, which implies it) and answer 401 when it finds no account; that 401 is counted
+ * here like any refused authentication.
+ */
+export function requireToken(limiters: readonly LimiterName[] = []) {
+  return createMiddleware<TokenEnv>(async (c, next) => {
+    const authenticate = async () => {
+      const { sub } = await verifyAccessToken(c.req.header("authorization"), c.env);
+      await Promise.all(limiters.map((limiter) => enforceLimit(c.env, limiter, sub)));
+      return sub;
+    };
+    c.set("userId", await authenticate().catch((error: unknown) => refuseAuthentication(c, error)));
+    await next();
+    // The route's statement found no active account (hono's onError already rendered it).
+    if (c.error instanceof ApiError && c.error.status === 401) await refuseAuthentication(c, c.error);
   });
 }
 

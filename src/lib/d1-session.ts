@@ -1,5 +1,6 @@
+import { sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
-import { createDb } from "../db/client";
+import { createDb, type Db } from "../db/client";
 import type { ApiEnv } from "./app-env";
 
 /**
@@ -17,3 +18,11 @@ export const d1Session = createMiddleware<ApiEnv>(async (c, next) => {
   const bookmark = session.getBookmark() ?? incoming;
   if (bookmark) c.header("X-D1-Bookmark", bookmark);
 });
+
+/**
+ * A statement that failed (a UNIQUE violation, say) leaves the session without a bookmark: one
+ * cheap read on the error path gives the client one, as every response that touched D1 has.
+ */
+export async function refreshBookmark(db: Db): Promise<void> {
+  await db.run(sql`SELECT 1`);
+}

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ApiEnv } from "./app-env";
+import { confirmAccount } from "./auth";
 import { ApiError } from "./errors";
 import { validationDetails } from "./validation";
 
@@ -29,6 +30,8 @@ export function createRouter() {
   return new OpenAPIHono<ApiEnv>({
     defaultHook: async (result, c) => {
       if (result.success) return;
+      // A route that checks the account in its own statement has not checked it yet.
+      await confirmAccount(c);
       const input = await rawInput(c, result.target);
       throw new ApiError(400, validationDetails(result.error, c.get("language"), input, result.target));
     },

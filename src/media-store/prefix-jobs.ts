@@ -116,6 +116,34 @@ export async function drainPrefixJobs(
   return result;
 }
 
+/**
+ * Empties one just-finalized user's prefixes straight from R2, without reading the jobs (they are
+ * known: one per root), so the request that finalized pays no D1 round trip for it. Tells whether
+ * R2 refused any; `record` drops the emptied prefixes' jobs, for after the response (until it
+ * runs, the cron only lists those prefixes again, empty).
+ */
+export async function emptyUserPrefixes(env: Env, db: Db, userId: string) {
+  const done: string[] = [];
+  const failed: string[] = [];
+  // In the order the cron drains queued prefixes (by prefix).
+  for (const prefix of USER_MEDIA_ROOTS.map((root) => `${root}/${userId}/`).sort()) {
+    await emptyPrefix(env.MEDIA, prefix).then(
+      () => done.push(prefix),
+      (error: unknown) => {
+        log("warn", "media prefix not emptied; left for the cron", { error: errorFields(error).error });
+        failed.push(prefix);
+      },
+    );
+  }
+  const record = () =>
+    recordDrain(db, done, failed).catch((error: unknown) => {
+      log("warn", "media prefix jobs not updated; the cron repeats them", {
+        error: errorFields(error).error,
+      });
+    });
+  return { refused: failed.length > 0, record };
+}
+
 /** How many prefixes wait to be emptied. */
 export async function prefixJobCount(db: Db): Promise<number> {
   const [row] = await db.select({ n: count() }).from(mediaPrefixJobs);

@@ -26,12 +26,6 @@ export function heldForOthers(db: Db, username: string, userId: string, cutoff: 
   return exists(activeHold(db, username, cutoff, holderIsNot(userId)));
 }
 
-/** Why a change was refused: is the name held for someone else? */
-export async function isHeldForOthers(db: Db, username: string, userId: string, cutoff: Date) {
-  const [hold] = await activeHold(db, username, cutoff, holderIsNot(userId)).limit(1);
-  return hold !== undefined;
-}
-
 /** `userId` gave `username` up within the hold and may take it back inside the cooldown. */
 export function revertibleBy(db: Db, username: string, userId: string, cutoff: Date): SQL {
   return exists(

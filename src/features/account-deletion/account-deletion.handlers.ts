@@ -1,11 +1,14 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { publishAfterResponse } from "../../account-events/publish";
 import { isEnabled } from "../../flags/flags";
+import { afterResponseOf } from "../../lib/after-response";
+import { confirmAccount } from "../../lib/auth";
 import { success } from "../../lib/envelope";
 import { ApiError } from "../../lib/errors";
 import { revalidatedJson } from "../../lib/http-cache";
 import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
+import { accountStateError } from "../../users/account-state";
 import type {
   cancelDeletionRoute,
   finalizeNowRoute,
@@ -21,13 +24,7 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute> = async (c) => {
   const { reason } = c.req.valid("json");
   const graceDays = settings(c.env).ACCOUNT_DELETION_GRACE_DAYS;
-  const row = await requestDeletion(
-    c.get("db"),
-    c.get("user").id,
-    reason || null,
-    graceDays,
-    c.get("client"),
-  );
+  const row = await requestDeletion(c.get("db"), c.get("userId"), reason || null, graceDays, c.get("client"));
   publishAfterResponse(c, row.id);
   return c.json(
     success({
@@ -53,7 +50,7 @@ export const getDeletionHandler: RouteHandler<typeof getDeletionRoute> = (c) => 
 };
 
 export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute> = async (c) => {
-  const row = await cancelDeletion(c.get("db"), c.get("user").id, c.get("client"));
+  const row = await cancelDeletion(c.get("db"), c.get("userId"), c.get("client"));
   publishAfterResponse(c, row.id);
   return c.json(
     success({
@@ -67,18 +64,26 @@ export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute> = a
 
 export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (c) => {
   if (!(await isEnabled(c.env, "account-deletion-finalize-now"))) {
+    await confirmAccount(c);
     throw new ApiError(403, [{ key: "deletion.finalizeNowDisabled" }]);
   }
-  const userId = c.get("user").id;
+  const userId = c.get("userId");
+  const db = c.get("db");
   const finalizedAt = new Date();
-  const finalized = await finalizeAccounts(c.get("db"), { userId }, "user", c.get("client"), finalizedAt);
-  if (finalized.length === 0) throw new ApiError(409, [{ key: "deletion.notPending" }]);
+  const finalized = await finalizeAccounts(db, { userId }, "user", c.get("client"), finalizedAt);
+  if (finalized.length === 0) {
+    // Not pending: a 401 when the token's account is gone, else nothing to finalize.
+    const state = await accountStateError(db, userId);
+    throw state?.status === 401 ? state : new ApiError(409, [{ key: "deletion.notPending" }]);
+  }
   publishAfterResponse(c, userId);
   // Committed: from here on a failure is the cron's to finish, and the client gets its success.
-  const media = await deleteAccountMedia(c.env, c.get("db"), userId).catch((error: unknown) => {
-    log("warn", "finalized account's media left to the cron", { userId, error: errorFields(error).error });
-    return { queued: true };
-  });
+  const media = await deleteAccountMedia(c.env, db, userId, afterResponseOf(c.executionCtx)).catch(
+    (error: unknown) => {
+      log("warn", "finalized account's media left to the cron", { userId, error: errorFields(error).error });
+      return { queued: true };
+    },
+  );
   return c.json(
     success({
       userId,

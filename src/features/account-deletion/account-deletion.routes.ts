@@ -65,7 +65,7 @@ export const requestDeletionRoute = apiRoute(
     },
     responses: ok("Deletion scheduled", DeletionRequestedSchema),
   },
-  { mutates: true, errors: [409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
+  { mutates: true, authentication: "token", errors: [409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
 );
 
 export const getDeletionRoute = apiRoute({
@@ -90,7 +90,7 @@ export const cancelDeletionRoute = apiRoute(
       "Cancels a pending account deletion request and unlocks the account. 409 when none is pending.",
     responses: ok("Deletion cancelled", DeletionCancelledSchema),
   },
-  { mutates: true, errors: [409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
+  { mutates: true, authentication: "token", errors: [409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
 );
 
 export const finalizeNowRoute = apiRoute(
@@ -108,5 +108,5 @@ export const finalizeNowRoute = apiRoute(
       "kept and why, and whether storage deletions are still queued.",
     responses: ok("Deletion finalized", DeletionFinalizedSchema),
   },
-  { mutates: true, errors: [403, 409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
+  { mutates: true, authentication: "token", errors: [403, 409], limiters: ["ACCOUNT_DELETION_LIMITER"] },
 );

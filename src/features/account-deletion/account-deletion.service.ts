@@ -5,6 +5,7 @@ import { type UserRow, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
 import { ApiError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
+import { accountStateError } from "../../users/account-state";
 import { auditTransition } from "./audit";
 
 export async function requestDeletion(
@@ -66,5 +67,7 @@ export async function cancelDeletion(db: Db, userId: string, client: ClientConte
       .returning(),
   ]);
   if (updated[0]) return updated[0];
-  throw new ApiError(409, [{ key: "deletion.notPending" }]);
+  // Not pending: a 401 when the token's account is gone, else nothing to cancel.
+  const state = await accountStateError(db, userId);
+  throw state?.status === 401 ? state : new ApiError(409, [{ key: "deletion.notPending" }]);
 }

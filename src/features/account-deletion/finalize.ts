@@ -2,9 +2,11 @@ import { and, asc, eq, inArray, lte, or, type SQL } from "drizzle-orm";
 import { recordAccountEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { dataExports, follows, users } from "../../db/schema";
+import type { AfterResponse } from "../../lib/after-response";
 import type { ClientContext } from "../../lib/client-headers";
+import { errorFields, log } from "../../lib/log";
 import { deleteQueuedObjects, queuedKeys } from "../../media-store/outbox";
-import { drainPrefixJobs, hasQueuedMedia, queueUserPrefixes } from "../../media-store/prefix-jobs";
+import { emptyUserPrefixes, queueUserPrefixes } from "../../media-store/prefix-jobs";
 import { ERASURE, erasedValues, eraseUserRows } from "../../users/erasure";
 import { holdFinalizedUsernames } from "../../users/username-hold";
 import { auditTransition, type EventSource } from "./audit";
@@ -71,11 +73,24 @@ export async function finalizeAccounts(
 }
 
 /**
- * Deletes a finalized account's objects from R2 now: its prefixes, and any key of it still in the
- * media outbox. What fails stays queued for the cron. Tells whether anything is still queued.
+ * Deletes a finalized account's objects from R2 now: its prefixes, listed and deleted straight
+ * from R2. Tells whether R2 refused any (they stay queued for the cron). The bookkeeping (the
+ * prefix jobs, any outbox key of the account) is `afterResponse`'s, so the request itself makes no
+ * more D1 round trips than its finalization batch.
  */
-export async function deleteAccountMedia(env: Env, db: Db, userId: string): Promise<{ queued: boolean }> {
-  await drainPrefixJobs(env, db, { userId, limit: 10 });
-  await deleteQueuedObjects(env, db, await queuedKeys(db, 1000, userId));
-  return { queued: await hasQueuedMedia(db, userId) };
+export async function deleteAccountMedia(
+  env: Env,
+  db: Db,
+  userId: string,
+  afterResponse: AfterResponse,
+): Promise<{ queued: boolean }> {
+  const { refused, record } = await emptyUserPrefixes(env, db, userId);
+  afterResponse(() =>
+    record()
+      .then(async () => deleteQueuedObjects(env, db, await queuedKeys(db, 1000, userId)))
+      .catch((error: unknown) => {
+        log("warn", "finalized account's outbox keys left to the cron", { error: errorFields(error).error });
+      }),
+  );
+  return { queued: refused };
 }

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { mediaOutbox, type UserRow, users } from "../../db/schema";
+import type { AfterResponse } from "../../lib/after-response";
 import { ApiError } from "../../lib/errors";
 import { newObjectId } from "../../lib/ids";
 import { errorFields, log } from "../../lib/log";
@@ -114,10 +115,17 @@ async function swapPhoto(db: Db, userId: string, photoId: string, key: string): 
 
 /**
  * Stores a new profile photo. Order of work: check the upload cheaply; re-encode it into the
- * variants; put them; point the row at them (or discard them if that fails); then delete the old
- * photo's objects, which stay queued in the outbox for the cron if anything refuses.
+ * variants; put them; point the row at them (or discard them if that fails); then, after the
+ * response (`afterResponse`), delete the old photo's objects: they are queued in the outbox by the
+ * same batch, so the cron finishes what this cannot.
  */
-export async function replacePhoto(env: Env, db: Db, userId: string, file: File): Promise<UserRow> {
+export async function replacePhoto(
+  env: Env,
+  db: Db,
+  userId: string,
+  file: File,
+  afterResponse: AfterResponse,
+): Promise<UserRow> {
   if (file.size > MAX_PHOTO_BYTES) throw new ApiError(413, [{ key: "photo.tooLarge" }]);
   const upload = new Uint8Array(await file.arrayBuffer());
   checkPhoto(upload, file.type);
@@ -133,9 +141,11 @@ export async function replacePhoto(env: Env, db: Db, userId: string, file: File)
     throw (await accountStateError(db, userId)) ?? new ApiError(409);
   }
   // The photo is saved: a failure from here on is the cron's to finish, not the client's.
-  await deleteReplacedObjects(env, db, userId).catch((error: unknown) => {
-    log("warn", "replaced photo clean-up failed; left to the cron", { userId, ...errorFields(error) });
-  });
+  afterResponse(() =>
+    deleteReplacedObjects(env, db, userId).catch((error: unknown) => {
+      log("warn", "replaced photo clean-up failed; left to the cron", { userId, ...errorFields(error) });
+    }),
+  );
   return updated;
 }
 

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { publishAfterResponse } from "../../account-events/publish";
+import { afterResponseOf } from "../../lib/after-response";
 import { success } from "../../lib/envelope";
 import { settings } from "../../lib/settings";
 import { toUser } from "../../users/user-view";
@@ -8,7 +9,7 @@ import type { patchPhoto, patchUsername, putProfile } from "./profile.routes";
 import { changeUsername, updateProfile } from "./profile.service";
 
 export const putProfileHandler: RouteHandler<typeof putProfile> = async (c) => {
-  const row = await updateProfile(c.get("db"), c.get("user").id, c.req.valid("json"));
+  const row = await updateProfile(c.get("db"), c.get("userId"), c.req.valid("json"));
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };
 
@@ -17,7 +18,7 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
   const { username } = c.req.valid("json");
   const row = await changeUsername(
     c.get("db"),
-    c.get("user"),
+    c.get("userId"),
     username,
     USERNAME_CHANGE_COOLDOWN_DAYS,
     USERNAME_HOLD_DAYS,
@@ -27,6 +28,7 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
 };
 
 export const patchPhotoHandler: RouteHandler<typeof patchPhoto> = async (c) => {
-  const row = await replacePhoto(c.env, c.get("db"), c.get("user").id, c.req.valid("form").file);
+  const { file } = c.req.valid("form");
+  const row = await replacePhoto(c.env, c.get("db"), c.get("userId"), file, afterResponseOf(c.executionCtx));
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };

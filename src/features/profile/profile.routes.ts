@@ -26,7 +26,7 @@ export const putProfile = apiRoute(
     request: { body: { required: true, content: { "application/json": { schema: ProfileUpdateSchema } } } },
     responses: userResponse,
   },
-  { mutates: true, errors: [403, 409] },
+  { mutates: true, authentication: "token", errors: [403, 409] },
 );
 
 export const patchUsername = apiRoute(
@@ -45,7 +45,7 @@ export const patchUsername = apiRoute(
     request: { body: { required: true, content: { "application/json": { schema: UsernameChangeSchema } } } },
     responses: userResponse,
   },
-  { mutates: true, errors: [403, 409] },
+  { mutates: true, authentication: "token", errors: [403, 409] },
 );
 
 const PhotoUploadSchema = z
@@ -89,6 +89,7 @@ export const patchPhoto = apiRoute(
   // Room for the multipart framing around a file of the maximum size.
   {
     mutates: true,
+    authentication: "token",
     errors: [403, 503],
     maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024,
     limiters: ["PHOTO_UPLOAD_LIMITER"],

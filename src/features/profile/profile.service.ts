@@ -3,14 +3,14 @@ import { usernameChangedEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { isUniqueViolation } from "../../db/errors";
 import { type UserRow, users } from "../../db/schema";
+import { refreshBookmark } from "../../lib/d1-session";
 import { ApiError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
-import { accountIsEditable, accountStateError } from "../../users/account-state";
+import { accountIsEditable, accountStateError, lockedError } from "../../users/account-state";
 import {
   heldForOthers,
   holdCutoff,
   holdPreviousUsername,
-  isHeldForOthers,
   releaseTakenUsername,
   revertibleBy,
 } from "../../users/username-hold";
@@ -23,8 +23,9 @@ export async function updateProfile(db: Db, userId: string, profile: ProfileUpda
     .set({ ...profile, updatedAt: new Date() })
     .where(and(eq(users.id, userId), accountIsEditable))
     .returning()
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
       if (isUniqueViolation(error, "users_email_lower_unique")) {
+        await refreshBookmark(db);
         throw new ApiError(409, [{ key: "profile.emailTaken" }], { cause: error });
       }
       throw error;
@@ -36,29 +37,27 @@ export async function updateProfile(db: Db, userId: string, profile: ProfileUpda
 /**
  * Changes the username when the cooldown allows it, or takes back a name the user gave up within
  * its hold (once, even inside the cooldown). The batch's statements share one precondition (the
- * lock, the cooldown, the hold, the name this request saw) and the hold is written before the
- * UPDATE, so it exists exactly when the change happened; the unique indexes settle races for a
- * name, so parallel requests cannot both win. More statements of the change go in the same batch,
- * before the UPDATE, with `changing` as their condition.
+ * account, its lock, the cooldown, the hold, a name that differs) and the hold is written before
+ * the UPDATE, so it exists exactly when the change happened; the unique indexes settle races for a
+ * name, so parallel requests cannot both win. One round trip; a refusal reads once more to say why.
  */
 export async function changeUsername(
   db: Db,
-  user: UserRow,
+  userId: string,
   username: string,
   cooldownDays: number,
   holdDays: number,
 ): Promise<UserRow> {
-  if (username === user.username) throw new ApiError(400, [{ key: "username.unchanged" }]);
   const now = new Date();
   const cutoff = holdCutoff(now, holdDays);
-  const isRevert = revertibleBy(db, username, user.id, cutoff);
+  const isRevert = revertibleBy(db, username, userId, cutoff);
   const changing = and(
-    eq(users.id, user.id),
+    eq(users.id, userId),
     accountIsEditable,
     or(isNull(users.usernameChangedAt), lte(users.usernameChangedAt, addDays(now, -cooldownDays)), isRevert),
-    not(heldForOthers(db, username, user.id, cutoff)),
-    // A parallel change of this user's own name may have landed in between.
-    sql`${users.username} IS ${user.username}`,
+    not(heldForOthers(db, username, userId, cutoff)),
+    // Unchanged, or a parallel change of this user's own name landed first: nothing to do.
+    sql`${users.username} IS NOT ${username}`,
   ) as SQL;
   const [, , rows] = await db
     .batch([
@@ -76,21 +75,41 @@ export async function changeUsername(
         .returning(),
       releaseTakenUsername(db, username),
     ])
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
       if (isUniqueViolation(error, "users.username")) {
+        await refreshBookmark(db);
         throw new ApiError(409, [{ key: "username.taken" }], { cause: error });
       }
       throw error;
     });
   if (rows[0]) return rows[0];
-  const stateError = await accountStateError(db, user.id);
-  if (stateError) throw stateError;
-  if (await isHeldForOthers(db, username, user.id, cutoff))
-    throw new ApiError(409, [{ key: "username.recentlyUsed" }]);
-  const [current] = await db
-    .select({ usernameChangedAt: users.usernameChangedAt })
+  throw await usernameRefusal(db, userId, username, cutoff, cooldownDays, now);
+}
+
+/** Why a username change changed nothing, from one read. */
+async function usernameRefusal(
+  db: Db,
+  userId: string,
+  username: string,
+  cutoff: Date,
+  cooldownDays: number,
+  now: Date,
+): Promise<ApiError> {
+  const [row] = await db
+    .select({
+      status: users.accountDeletionStatus,
+      accountDeletionScheduledFor: users.accountDeletionScheduledFor,
+      username: users.username,
+      usernameChangedAt: users.usernameChangedAt,
+      heldForOthers: sql<number>`${heldForOthers(db, username, userId, cutoff)}`,
+    })
     .from(users)
-    .where(eq(users.id, user.id));
-  const next = addDays(current?.usernameChangedAt ?? now, cooldownDays);
-  throw new ApiError(409, [{ key: "username.cooldown", params: { next } }]);
+    .where(eq(users.id, userId))
+    .limit(1);
+  if (!row || row.status === "finalized") return new ApiError(401);
+  if (row.username === username) return new ApiError(400, [{ key: "username.unchanged" }]);
+  if (row.status === "pending") return lockedError(row);
+  if (row.heldForOthers) return new ApiError(409, [{ key: "username.recentlyUsed" }]);
+  const next = addDays(row.usernameChangedAt ?? now, cooldownDays);
+  return new ApiError(409, [{ key: "username.cooldown", params: { next } }]);
 }

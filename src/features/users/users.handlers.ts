@@ -1,4 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { ApiError } from "../../lib/errors";
 import { revalidatedJson } from "../../lib/http-cache";
 import { toUser } from "../../users/user-view";
 import type { getMe, getMyStats } from "./users.routes";
@@ -7,5 +8,8 @@ import { readStats } from "./users.service";
 export const getMeHandler: RouteHandler<typeof getMe> = (c) =>
   revalidatedJson(c, toUser(c.get("user"), c.env, c.req.url));
 
-export const getMyStatsHandler: RouteHandler<typeof getMyStats> = async (c) =>
-  revalidatedJson(c, await readStats(c.get("db"), c.get("user").id));
+export const getMyStatsHandler: RouteHandler<typeof getMyStats> = async (c) => {
+  const stats = await readStats(c.get("db"), c.get("userId"));
+  if (!stats) throw new ApiError(401);
+  return revalidatedJson(c, stats);
+};

@@ -28,17 +28,24 @@ export const getMe = apiRoute({
   },
 });
 
-export const getMyStats = apiRoute({
-  method: "get",
-  path: "/users/me/stats",
-  operationId: "getMyStats",
-  tags: ["Users"],
-  summary: "Kendi istatistiklerini getir / Get own stats",
-  description:
-    "Giriş yapmış kullanıcının takipçi, takip edilen ve toplam canlı yayın sayısını döndürür. " +
-    "Returns the signed-in user's followers, following and total live streams, read from one counters row.",
-  responses: {
-    200: { description: "The counts", content: { "application/json": { schema: envelopeOf(StatsSchema) } } },
-    ...notModifiedResponse,
+export const getMyStats = apiRoute(
+  {
+    method: "get",
+    path: "/users/me/stats",
+    operationId: "getMyStats",
+    tags: ["Users"],
+    summary: "Kendi istatistiklerini getir / Get own stats",
+    description:
+      "Giriş yapmış kullanıcının takipçi, takip edilen ve toplam canlı yayın sayısını döndürür. " +
+      "Returns the signed-in user's followers, following and total live streams, read from one counters row.",
+    responses: {
+      200: {
+        description: "The counts",
+        content: { "application/json": { schema: envelopeOf(StatsSchema) } },
+      },
+      ...notModifiedResponse,
+    },
   },
-});
+  // The counts and the account check are one statement.
+  { authentication: "token" },
+);

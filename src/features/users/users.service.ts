@@ -1,17 +1,22 @@
-import { eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { userCounters } from "../../db/schema";
+import { userCounters, users } from "../../db/schema";
+import { activeAccount } from "../../lib/auth";
 
-/** One primary-key row, whatever the counts: the triggers keep it exact. */
+/**
+ * The counts, in the same statement as the token's account check (one round trip), from one
+ * primary-key row whatever the counts: the triggers keep it exact. Null: no active account.
+ */
 export async function readStats(db: Db, userId: string) {
   const [row] = await db
     .select({
-      followersCount: userCounters.followersCount,
-      followingCount: userCounters.followingCount,
-      liveStreamsCount: userCounters.liveStreamsCount,
+      followersCount: sql<number>`coalesce(${userCounters.followersCount}, 0)`,
+      followingCount: sql<number>`coalesce(${userCounters.followingCount}, 0)`,
+      liveStreamsCount: sql<number>`coalesce(${userCounters.liveStreamsCount}, 0)`,
     })
-    .from(userCounters)
-    .where(eq(userCounters.userId, userId))
+    .from(users)
+    .leftJoin(userCounters, sql`${userCounters.userId} = ${users.id}`)
+    .where(activeAccount(userId))
     .limit(1);
-  return row ?? { followersCount: 0, followingCount: 0, liveStreamsCount: 0 };
+  return row ?? null;
 }
