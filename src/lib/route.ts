@@ -148,9 +148,11 @@ export function apiRoute<const R extends RouteConfig, const O extends ApiRouteOp
     ...(config.mutates ? ["MUTATION_LIMITER" as const] : []),
     ...(config.limiters ?? []),
   ];
-  const authenticate = config.authentication === "token" ? requireToken(limiters) : requireUser(limiters);
   // Each piece declares the env it needs; the composed middleware's type (below) is the route's.
-  const middleware: MiddlewareHandler[] = config.public ? [] : [authenticate];
+  const middleware: MiddlewareHandler[] = [];
+  if (!config.public) {
+    middleware.push(config.authentication === "token" ? requireToken(limiters) : requireUser(limiters));
+  }
   if (route.request?.body) {
     errors.push(413, 415);
     middleware.push(

@@ -1,6 +1,6 @@
 import { asc, count, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { mediaOutbox, mediaPrefixJobs, users } from "../db/schema";
+import { mediaPrefixJobs, users } from "../db/schema";
 import { errorFields, log } from "../lib/log";
 import { PROFILE_PHOTO_PREFIX } from "./keys";
 import { chunks, purgeCachedCopies } from "./outbox";
@@ -148,13 +148,4 @@ export async function emptyUserPrefixes(env: Env, db: Db, userId: string) {
 export async function prefixJobCount(db: Db): Promise<number> {
   const [row] = await db.select({ n: count() }).from(mediaPrefixJobs);
   return row?.n ?? 0;
-}
-
-/** Whether any of the user's objects still wait for deletion (a prefix job or an outbox key). */
-export async function hasQueuedMedia(db: Db, userId: string): Promise<boolean> {
-  const [jobs, keys] = await db.batch([
-    db.select({ n: count() }).from(mediaPrefixJobs).where(eq(mediaPrefixJobs.userId, userId)),
-    db.select({ n: count() }).from(mediaOutbox).where(eq(mediaOutbox.userId, userId)),
-  ]);
-  return (jobs[0]?.n ?? 0) + (keys[0]?.n ?? 0) > 0;
 }
