@@ -1,14 +1,13 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { dataExports } from "../src/db/schema";
 import { signDownload } from "../src/features/data-export/signed-link";
 import { clearFlagCache } from "../src/flags/flags";
-import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
-import { FLAG, setFinalizeNowFlag } from "./deletion-helpers";
+import { FLAG, failing, setFinalizeNowFlag } from "./deletion-helpers";
+import { failingImages } from "./fault-bindings";
 import { progressiveJpeg } from "./fixtures";
-import { createUser, db, tokenFor } from "./helpers";
+import { apiWith, createUser, db, tokenFor } from "./helpers";
 import { createConformance, type Document } from "./openapi-conformance";
 
 // Document = server: requests covering every operation and every status the document gives it,
@@ -29,22 +28,9 @@ type Probe = {
   env?: Partial<Env>;
 };
 
-async function send(probe: Probe): Promise<Response> {
-  const headers = new Headers(probe.headers);
-  if (probe.token) headers.set("authorization", `Bearer ${probe.token}`);
-  if (probe.json !== undefined) headers.set("content-type", "application/json");
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`http://localhost${probe.url ?? probe.path}`, {
-      method: probe.method,
-      headers,
-      body: probe.json !== undefined ? JSON.stringify(probe.json) : probe.body,
-    }),
-    { ...env, ...probe.env },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
+function send(probe: Probe): Promise<Response> {
+  const { method, path, url, env: overrides = {}, ...init } = probe;
+  return apiWith(url ?? path, overrides, { method, ...init });
 }
 
 let document: Document;
@@ -93,37 +79,10 @@ function apiOperations(): DocumentedOperation[] {
     );
 }
 
-/** A D1 binding whose sessions cannot be opened: the real binding, one method failing. */
-const failingDb = new Proxy(env.DB, {
-  get(target, property) {
-    if (property === "withSession")
-      return () => {
-        throw new Error("D1 is unavailable");
-      };
-    return Reflect.get(target, property, target);
-  },
-});
-
-/** An R2 binding whose reads fail. */
-const failingMedia = new Proxy(env.MEDIA, {
-  get(target, property) {
-    if (property === "get") return () => Promise.reject(new Error("R2 is unavailable"));
-    const value = Reflect.get(target, property, target);
-    return typeof value === "function" ? value.bind(target) : value;
-  },
-});
-
-/** An Images binding that is down (not a file it cannot decode): the real binding, one method failing. */
-const failingImages = new Proxy(env.IMAGES, {
-  get(target, property) {
-    if (property === "input")
-      return () => {
-        throw new Error("Images is unavailable");
-      };
-    const value = Reflect.get(target, property, target);
-    return typeof value === "function" ? value.bind(target) : value;
-  },
-});
+// Failures of the real bindings, one method each: D1 sessions that cannot be opened, R2 reads
+// that fail, an Images binding that is down (not a file it cannot decode).
+const failingDb = failing(env.DB, ["withSession"], "throws", "D1 is unavailable").binding;
+const failingMedia = failing(env.MEDIA, ["get"], "rejects", "R2 is unavailable").binding;
 
 const PROFILE = "/api/v1/users/profile";
 const USERNAME = "/api/v1/users/profile/username";
@@ -250,7 +209,7 @@ describe("each operation's own statuses", () => {
     await expectConforms({ method: "GET", path: MEDIA, url: missing }, 404);
     await expectConforms({ method: "GET", path: MEDIA, url: missing, env: { MEDIA: failingMedia } }, 500);
     await expectConforms(
-      { method: "PATCH", path: PHOTO, token, body: photoForm(), env: { IMAGES: failingImages } },
+      { method: "PATCH", path: PHOTO, token, body: photoForm(), env: { IMAGES: failingImages() } },
       503,
     );
   });

@@ -1,11 +1,9 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../src/db/schema";
-import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
-import { api, call, createUser, db, tokenFor } from "./helpers";
+import { api, apiWith, call, createUser, db, tokenFor } from "./helpers";
 
 // D1 read replication through the Sessions API: every response that touched D1 carries the
 // session's bookmark, a client that sends it back reads its own writes, writes start at the
@@ -43,26 +41,6 @@ async function storedUser(id: string) {
   const [row] = await db.select().from(users).where(eq(users.id, id));
   if (!row) throw new Error("user not found");
   return row;
-}
-
-/** The request through the Worker with some bindings replaced. */
-async function fetchWith(request: Request, overrides: Partial<Env>) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
-
-function request(path: string, init: RequestInit & { token?: string; json?: unknown } = {}) {
-  const { token, json, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (token) headers.set("authorization", `Bearer ${token}`);
-  if (json !== undefined) headers.set("content-type", "application/json");
-  return new Request(`http://localhost${path}`, {
-    ...rest,
-    headers,
-    body: json !== undefined ? JSON.stringify(json) : rest.body,
-  });
 }
 
 /** env.DB whose withSession records the constraint or bookmark it was opened with, then delegates. */
@@ -319,7 +297,7 @@ describe("where a request's session starts", () => {
     const { token } = await signedIn();
     const spy = sessionSpy();
     for (const path of [ME, STATS, DELETION]) {
-      const response = await fetchWith(request(path, { token }), { DB: spy.db });
+      const response = await apiWith(path, { DB: spy.db }, { token });
       expect(response.status).toBe(200);
       bookmarkOf(response);
     }
@@ -330,9 +308,13 @@ describe("where a request's session starts", () => {
     const { token } = await signedIn();
     const written = bookmarkOf(await api(PROFILE, { method: "PUT", token, json: newProfile }));
     const spy = sessionSpy();
-    const response = await fetchWith(request(ME, { token, headers: { "x-d1-bookmark": written } }), {
-      DB: spy.db,
-    });
+    const response = await apiWith(
+      ME,
+      {
+        DB: spy.db,
+      },
+      { token, headers: { "x-d1-bookmark": written } },
+    );
     expect(response.status).toBe(200);
     expect(spy.opened).toEqual([written]);
   });
@@ -348,9 +330,10 @@ describe("where a request's session starts", () => {
       ["DELETE", DELETION, undefined],
     ];
     for (const [method, path, json] of writes) {
-      const response = await fetchWith(
-        request(path, { method, token, json, headers: { "x-d1-bookmark": bookmark } }),
+      const response = await apiWith(
+        path,
         { DB: spy.db },
+        { method, token, json, headers: { "x-d1-bookmark": bookmark } },
       );
       expect({ method, status: response.status }).toEqual({ method, status: 200 });
       bookmarkOf(response);
@@ -360,9 +343,10 @@ describe("where a request's session starts", () => {
 
   it("a refused write (401 for an unknown user) also started at the primary", async () => {
     const spy = sessionSpy();
-    const response = await fetchWith(
-      request(PROFILE, { method: "PUT", token: await tokenFor(newObjectId()), json: newProfile }),
+    const response = await apiWith(
+      PROFILE,
       { DB: spy.db },
+      { method: "PUT", token: await tokenFor(newObjectId()), json: newProfile },
     );
     expect(response.status).toBe(401);
     expect(spy.opened).toEqual(["first-primary"]);
@@ -409,9 +393,13 @@ describe("writes decide on the primary's state, not on what the client saw", () 
         .bind(Date.now(), Date.now() + 28 * 86_400_000, user.id)
         .run(),
     );
-    const response = await fetchWith(request(PROFILE, { method: "PUT", token, json: newProfile }), {
-      DB: raced.db,
-    });
+    const response = await apiWith(
+      PROFILE,
+      {
+        DB: raced.db,
+      },
+      { method: "PUT", token, json: newProfile },
+    );
     expect(raced.state.fired).toBe(true);
     expect(response.status).toBe(403);
     const stored = await storedUser(user.id);
@@ -447,9 +435,10 @@ describe("writes decide on the primary's state, not on what the client saw", () 
         .run(),
     );
     const wanted = `bm_${newObjectId().slice(-10)}`;
-    const response = await fetchWith(
-      request(USERNAME, { method: "PATCH", token, json: { username: wanted } }),
+    const response = await apiWith(
+      USERNAME,
       { DB: raced.db },
+      { method: "PATCH", token, json: { username: wanted } },
     );
     expect(raced.state.fired).toBe(true);
     expect(response.status).toBe(409);

@@ -16,16 +16,6 @@ export function wrapped<T extends object>(
   });
 }
 
-/** A binding that behaves like `target` except for the methods in `failing`, which reject. */
-export function failing<T extends object>(target: T, methods: string[]): T {
-  return wrapped(
-    target,
-    Object.fromEntries(
-      methods.map((name) => [name, () => Promise.reject(new Error(`simulated ${name} failure`))]),
-    ),
-  );
-}
-
 type MediaFault = "put" | "put-after-storing" | "delete";
 
 /**

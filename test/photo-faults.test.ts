@@ -1,12 +1,10 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
-import worker from "../src/index";
 import { failingImages, faultyDb, recordingMedia } from "./fault-bindings";
 import { gpsJpeg, gpsPng } from "./fixtures";
-import { createUser, db, tokenFor, uploadPhoto } from "./helpers";
+import { callWith, createUser, db, tokenFor, uploadPhoto } from "./helpers";
 
 // Faults injected into the real MEDIA, DB and IMAGES bindings around a photo upload. What must
 // hold whatever fails: the old photo stays until the new one is committed, no object is left
@@ -17,25 +15,18 @@ const PATH = "/api/v1/users/profile/photo";
 const OUTBOX_INSERT = /^insert into "media_outbox" .* values /;
 const OUTBOX_READ = /^select "key" from "media_outbox"/;
 
-type Envelope = {
-  isSuccess: boolean;
-  statusCode: number;
-  data: { profilePhoto: { _id: string } | null } | null;
-  errors: string[];
-};
+type Uploaded = { profilePhoto: { _id: string } | null } | null;
 
 async function uploadWith(token: string, overrides: Partial<Env>, headers: Record<string, string> = {}) {
   const form = new FormData();
   form.append("file", new File([gpsPng], "photo.png", { type: "image/png" }));
-  const request = new Request(`http://localhost${PATH}`, {
+  const { response, status, body } = await callWith<Uploaded>(PATH, overrides, {
     method: "PATCH",
-    headers: { authorization: `Bearer ${token}`, ...headers },
+    token,
+    headers,
     body: form,
   });
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Envelope };
+  return { status, headers: response.headers, body };
 }
 
 /** A user with a photo already stored: its token, row and variant keys. */

@@ -1,10 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../src/db/schema";
-import worker from "../src/index";
-import { call, createUser, db, tokenFor } from "./helpers";
+import { call, callWith, createUser, db, tokenFor } from "./helpers";
 
 const PATH = "/api/v1/users/profile/username";
 const DAY_MS = 86_400_000;
@@ -39,16 +36,12 @@ async function moveLastChange(id: string, msAgo: number) {
 
 /** The Worker called directly with an env override, as the Workers runtime would. */
 async function patchWithEnv(token: string, username: string, overrides: Partial<Env>) {
-  const request = new Request(`http://localhost${PATH}`, {
+  const { status, body } = await callWith<User>(PATH, overrides, {
     method: "PATCH",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ username }),
+    token,
+    json: { username },
   });
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  const body = (await response.json()) as { data: User; errors: string[] };
-  return { status: response.status, body };
+  return { status, body };
 }
 
 async function expectFormatRefused(username: string, message: string) {
