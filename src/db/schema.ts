@@ -65,8 +65,9 @@ export const users = sqliteTable(
   (t) => [
     uniqueIndex("users_username_unique").on(t.username),
     uniqueIndex("users_email_lower_unique").on(sql`lower(${t.email})`),
-    // The cron's scan: pending accounts in due order.
-    index("users_deletion_due_idx").on(t.accountDeletionStatus, t.accountDeletionScheduledFor),
+    // The cron's scan: pending accounts in due order, read straight from the index (the id makes
+    // the order total, for keyset pages, and the index covering, so no temp B-tree).
+    index("users_deletion_due_idx").on(t.accountDeletionStatus, t.accountDeletionScheduledFor, t.id),
   ],
 );
 
@@ -192,7 +193,11 @@ export const usernameHolds = sqliteTable(
     // given-up name is held without it.
     revertible: flag("revertible").notNull().default(false),
   },
-  (t) => [index("username_holds_released_idx").on(t.releasedAt)],
+  (t) => [
+    index("username_holds_released_idx").on(t.releasedAt),
+    // Finalization and the revert look a user's holds up by owner.
+    index("username_holds_user_idx").on(t.userId),
+  ],
 );
 
 // ---- Erasure and account events --------------------------------------------------------
@@ -243,7 +248,31 @@ export const mediaPrefixJobs = sqliteTable(
     enqueuedAt: time("enqueued_at").notNull(),
     attempts: integer("attempts").notNull().default(0),
   },
-  (t) => [index("media_prefix_jobs_user_idx").on(t.userId)],
+  (t) => [
+    index("media_prefix_jobs_user_idx").on(t.userId),
+    // The cron resends the jobs whose last message is older than a run: oldest first.
+    index("media_prefix_jobs_enqueued_idx").on(t.enqueuedAt),
+  ],
+);
+
+// The text steps first (free text, device ids, queued usernames), then the follow edges both ways.
+export const CLEANUP_STEPS = ["streamTitles", "deviceIds", "eventPayloads", "follows"] as const;
+
+/**
+ * A finalized account whose rows are still being removed in bounded chunks (src/cleanup/): the
+ * follow edges both ways, and any free text the finalization batch left for later. Written in
+ * the finalization batch, deleted by the chunk that finds nothing left; `updatedAt` moves with
+ * every chunk, so the cron can tell a stalled drain (a lost or dead-lettered message) and resume it.
+ */
+export const accountCleanupJobs = sqliteTable(
+  "account_cleanup_jobs",
+  {
+    userId: text("user_id").primaryKey(),
+    step: text("step", { enum: CLEANUP_STEPS }).notNull(),
+    enqueuedAt: time("enqueued_at").notNull(),
+    updatedAt: time("updated_at").notNull(),
+  },
+  (t) => [index("account_cleanup_jobs_updated_idx").on(t.updatedAt)],
 );
 
 /** Where the cron's sweep for unreferenced objects stopped in the bucket listing, per prefix. */
