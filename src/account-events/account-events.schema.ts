@@ -39,7 +39,8 @@ export const UsernameChangedEventSchema = z
     type: z.literal("account.username_changed"),
     ...eventFields,
     oldUsername: z.string().nullable().openapi({ example: "johndoe123" }),
-    newUsername: z.string().openapi({ example: "john.doe" }),
+    // Null when the account was finalized before the event was sent: the names went with it.
+    newUsername: z.string().nullable().openapi({ example: "john.doe" }),
   })
   .openapi("AccountUsernameChangedEvent");
 

@@ -25,7 +25,7 @@ function messageOf(row: OutboxRow): AccountEventMessage {
     type: row.type,
     ...fields,
     oldUsername: row.payload?.oldUsername ?? null,
-    newUsername: row.payload?.newUsername ?? "",
+    newUsername: row.payload?.newUsername ?? null,
   };
 }
 

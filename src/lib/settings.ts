@@ -25,8 +25,8 @@ const settingsSchema = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   ACCOUNT_DELETION_GRACE_DAYS: wholeNumber(28, 0),
-  ACCOUNT_DELETION_BATCH_SIZE: wholeNumber(50, 1),
-  ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: wholeNumber(20, 1),
+  // Rows written by one D1 batch of the chunked part of a finalization (API.md: "a few thousand").
+  FINALIZE_CHUNK_ROWS: wholeNumber(4000, 100),
   USERNAME_CHANGE_COOLDOWN_DAYS: wholeNumber(30, 0),
   USERNAME_HOLD_DAYS: wholeNumber(14, 0),
   PUBLIC_MEDIA_BASE_URL: z.preprocess(

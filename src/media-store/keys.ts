@@ -1,6 +1,7 @@
 import { settings } from "../lib/settings";
 
 export const PROFILE_PHOTO_PREFIX = "profile-photos";
+export const EXPORT_PREFIX = "exports";
 
 /** The public URL of an R2 media key: the R2 custom domain when configured, else the media route. */
 export function mediaUrl(key: string, env: Env, requestUrl: string): string {

@@ -1,15 +1,18 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { mediaSweepCursors, users } from "../db/schema";
-import { errorFields, log } from "../lib/log";
-import { PROFILE_PHOTO_PREFIX } from "./keys";
+import { dataExports, mediaSweepCursors, users } from "../db/schema";
+import { EXPORT_PREFIX, PROFILE_PHOTO_PREFIX } from "./keys";
 import { purgeCachedCopies } from "./outbox";
 
 // An upload puts its objects before the row points at them; a Worker request cannot last this
 // long, so an object younger than this may belong to an upload in flight and is never touched.
 export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
 const R2_PAGE = 1000;
-const ROOT = `${PROFILE_PHOTO_PREFIX}/`;
+const PHOTO_ROOT = `${PROFILE_PHOTO_PREFIX}/` as const;
+const EXPORT_ROOT = `${EXPORT_PREFIX}/` as const;
+/** The roots the sweep walks: every root a user's objects live under. */
+export const SWEPT_ROOTS = [PHOTO_ROOT, EXPORT_ROOT] as const;
+export type SweptRoot = (typeof SWEPT_ROOTS)[number];
 
 type PhotoOwner = { id: string; profilePhotoId: string | null; profilePhotoKey: string | null };
 
@@ -20,12 +23,12 @@ type PhotoOwner = { id: string; profilePhotoId: string | null; profilePhotoKey: 
 function isCurrentPhoto(key: string, owner: PhotoOwner | undefined): boolean {
   if (!owner) return false;
   if (key === owner.profilePhotoKey) return true;
-  const file = key.slice(`${ROOT}${owner.id}/`.length);
+  const file = key.slice(`${PHOTO_ROOT}${owner.id}/`.length);
   return owner.profilePhotoId !== null && file.split(/[.-]/, 1)[0] === owner.profilePhotoId;
 }
 
 function ownerIdOf(key: string): string {
-  return key.slice(ROOT.length).split("/", 1)[0] ?? "";
+  return key.slice(PHOTO_ROOT.length).split("/", 1)[0] ?? "";
 }
 
 async function ownersOf(db: Db, userIds: string[]): Promise<Map<string, PhotoOwner>> {
@@ -39,46 +42,58 @@ async function ownersOf(db: Db, userIds: string[]): Promise<Map<string, PhotoOwn
 
 export type SweepResult = { listed: number; deleted: number; failed: number };
 
+type Listed = { key: string; uploaded: Date };
+
+/** Which listed keys a row still references, per root: the current photos, the live exports. */
+const REFERENCED: Record<SweptRoot, (db: Db, objects: Listed[]) => Promise<Set<string>>> = {
+  [PHOTO_ROOT]: async (db, objects) => {
+    const userIds = [...new Set(objects.map((object) => ownerIdOf(object.key)))];
+    const owners = userIds.length > 0 ? await ownersOf(db, userIds) : new Map<string, PhotoOwner>();
+    return new Set(
+      objects
+        .filter((object) => isCurrentPhoto(object.key, owners.get(ownerIdOf(object.key))))
+        .map((o) => o.key),
+    );
+  },
+  [EXPORT_ROOT]: async (db, objects) => {
+    if (objects.length === 0) return new Set();
+    const rows = await db
+      .select({ key: dataExports.objectKey })
+      .from(dataExports)
+      .where(
+        sql`${dataExports.objectKey} IN (SELECT value FROM json_each(${JSON.stringify(objects.map((o) => o.key))}))`,
+      );
+    return new Set(rows.map((row) => row.key));
+  },
+};
+
 /**
- * Deletes objects under `profile-photos/` that no row references and that are older than an
- * hour: leftovers of uploads that failed half way. It walks the bucket a few pages a run and
- * keeps its place in `media_sweep_cursors`, starting over once it reaches the end. A failure is
- * logged; the page is tried again next run.
+ * A `sweep-media` job: deletes objects under `root` that no row references and that are older
+ * than an hour (leftovers of uploads and export builds that failed half way, or outlived their
+ * account). It walks the bucket a few pages a message and keeps its place in
+ * `media_sweep_cursors`, starting over once it reaches the end. A failure rejects; the queue
+ * retries the message from the saved cursor.
  */
-export async function sweepUnreferencedPhotos(
+export async function sweepUnreferenced(
   env: Env,
   db: Db,
+  root: SweptRoot,
   now: Date,
   maxPages: number,
 ): Promise<SweepResult> {
   const result: SweepResult = { listed: 0, deleted: 0, failed: 0 };
-  const [saved] = await db.select().from(mediaSweepCursors).where(eq(mediaSweepCursors.prefix, ROOT));
+  const [saved] = await db.select().from(mediaSweepCursors).where(eq(mediaSweepCursors.prefix, root));
   let cursor = saved?.cursor ?? undefined;
   for (let page = 0; page < maxPages; page += 1) {
-    const listing = await env.MEDIA.list({ prefix: ROOT, limit: R2_PAGE, ...(cursor ? { cursor } : {}) });
+    const listing = await env.MEDIA.list({ prefix: root, limit: R2_PAGE, ...(cursor ? { cursor } : {}) });
     result.listed += listing.objects.length;
-    const userIds = [...new Set(listing.objects.map((object) => ownerIdOf(object.key)))];
-    const owners = userIds.length > 0 ? await ownersOf(db, userIds) : new Map<string, PhotoOwner>();
-    const unreferenced = listing.objects
-      .filter((object) => now.getTime() - object.uploaded.getTime() > ORPHAN_MIN_AGE_MS)
-      .filter((object) => !isCurrentPhoto(object.key, owners.get(ownerIdOf(object.key))))
-      .map((object) => object.key);
+    const old = listing.objects.filter(
+      (object) => now.getTime() - object.uploaded.getTime() > ORPHAN_MIN_AGE_MS,
+    );
+    const referenced = await REFERENCED[root](db, old);
+    const unreferenced = old.filter((object) => !referenced.has(object.key)).map((object) => object.key);
     if (unreferenced.length > 0) {
-      const deleted = await Promise.resolve(unreferenced)
-        .then((keys) => env.MEDIA.delete(keys))
-        .then(
-          () => true,
-          (error: unknown) => {
-            log("warn", "unreferenced photos not deleted; the sweep retries", {
-              error: errorFields(error).error,
-            });
-            return false;
-          },
-        );
-      if (!deleted) {
-        result.failed += unreferenced.length;
-        break;
-      }
+      await env.MEDIA.delete(unreferenced);
       await purgeCachedCopies(unreferenced);
       result.deleted += unreferenced.length;
     }
@@ -87,7 +102,7 @@ export async function sweepUnreferencedPhotos(
   }
   await db
     .insert(mediaSweepCursors)
-    .values({ prefix: ROOT, cursor: cursor ?? null, updatedAt: now })
+    .values({ prefix: root, cursor: cursor ?? null, updatedAt: now })
     .onConflictDoUpdate({
       target: mediaSweepCursors.prefix,
       set: { cursor: cursor ?? null, updatedAt: now },

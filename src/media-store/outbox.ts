@@ -3,19 +3,26 @@ import { union } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { mediaOutbox, users } from "../db/schema";
 import { errorFields, log } from "../lib/log";
-import { mediaCacheRequest } from "./keys";
+import { mediaCacheRequest, PROFILE_PHOTO_PREFIX } from "./keys";
 import { PHOTO_SIZES, type PhotoSize, photoVariantKeySql } from "./photo-keys";
 
 // R2 deletes at most 1,000 keys a call; D1 binds at most 100 parameters a statement.
 const R2_DELETE_LIMIT = 1000;
 const D1_PARAMETER_LIMIT = 100;
 
+// Each purge is a subrequest: a call purges at most this many keys (five photos' variants), so a
+// queue invocation stays far below its 1,000 whatever it deletes.
+const PURGE_LIMIT = 15;
+
 /**
- * Drops this location's cached copies of deleted objects. (The Cache API is per location;
- * copies elsewhere expire within the media route's edge cache lifetime (src/features/media/media.service.ts).)
+ * Drops this location's cached copies of deleted photo objects, at most PURGE_LIMIT a call. The
+ * Cache API is per location: copies elsewhere, and any past the limit, expire within the media
+ * route's edge cache lifetime (10 minutes, src/features/media/media.service.ts). Only photos are
+ * ever cached (the media route serves nothing else).
  */
 export async function purgeCachedCopies(keys: readonly string[]): Promise<void> {
-  await Promise.all(keys.map((key) => caches.default.delete(mediaCacheRequest(key))));
+  const photos = keys.filter((key) => key.startsWith(`${PROFILE_PHOTO_PREFIX}/`)).slice(0, PURGE_LIMIT);
+  await Promise.all(photos.map((key) => caches.default.delete(mediaCacheRequest(key))));
 }
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {

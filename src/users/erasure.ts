@@ -1,8 +1,5 @@
-import { inArray, type SQLWrapper } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Db } from "../db/client";
 import type * as schema from "../db/schema";
-import { accountEvents, liveStreams } from "../db/schema";
 
 /**
  * What finalizing an account does to each column of a row about that person: erased (set to the
@@ -75,12 +72,9 @@ export const ERASURE = {
     startedAt: { keep: "the platform's record of a stream" },
     endedAt: { keep: "the platform's record of a stream" },
   },
-  userCounters: {
-    userId: { keep: "an id" },
-    followersCount: { keep: "numbers only; the follows themselves go" },
-    followingCount: { keep: "numbers only; the follows themselves go" },
-    liveStreamsCount: { keep: "numbers only" },
-  },
+  // Gone in the finalization batch: after it the counts describe nobody, and without the row the
+  // follow edges' deletions write only the other users' counters (src/users/erasure-chunks.ts).
+  userCounters: { deleteRows: "a finalized account has no stats to show" },
   accountEvents: {
     id: { keep: "the audit trail's own sequence" },
     userId: { keep: "the audit trail says whose account changed, by id" },
@@ -92,8 +86,8 @@ export const ERASURE = {
     deviceId: { erase: null },
     createdAt: { keep: "the audit trail" },
   },
-  // Finalization erases nothing here: each event must still reach the other services (at least
-  // once), and the sender drops the usernames as soon as the queue accepted the event.
+  // Each event must still reach the other services (at least once); the usernames go once the
+  // queue accepted the event, or at finalization (the event is then sent without them).
   accountEventOutbox: {
     eventId: { keep: "an id for de-duplication" },
     userId: { keep: "the tombstone's id: whose account changed" },
@@ -101,7 +95,7 @@ export const ERASURE = {
     type: { keep: "which transition happened" },
     source: { keep: "who started it (user, cron, admin)" },
     occurredAt: { keep: "when the transition happened" },
-    payload: { keep: "old and new username until the queue accepted the event; then cleared by the sender" },
+    payload: { erase: null },
     sentAt: { keep: "delivery state" },
     attempts: { keep: "delivery state" },
   },
@@ -119,6 +113,12 @@ export const ERASURE = {
     userId: { erase: null },
     releasedAt: { keep: "when the hold ends" },
     revertible: { erase: false },
+  },
+  accountCleanupJobs: {
+    userId: { keep: "the tombstone's id: whose rows are still being removed" },
+    step: { keep: "the drain's own bookkeeping" },
+    enqueuedAt: { keep: "the drain's own bookkeeping" },
+    updatedAt: { keep: "the drain's own bookkeeping" },
   },
   dataExports: {
     deleteRows: "an export is a copy of the person's data: the rows go in the finalization batch",
@@ -142,22 +142,4 @@ export function erasedValues<Plan extends Record<string, ColumnDecision<unknown>
     if ("erase" in decision) values[column] = structuredClone(decision.erase);
   }
   return values as ErasedColumns<Plan>;
-}
-
-/**
- * The finalization UPDATEs of the user's rows in other tables, for the users `accountIds`
- * selects. They go in the finalization's one D1 batch, before the statement that flips the
- * status (which `accountIds` depends on).
- */
-export function eraseUserRows(db: Db, accountIds: SQLWrapper) {
-  return [
-    db
-      .update(accountEvents)
-      .set(erasedValues(ERASURE.accountEvents))
-      .where(inArray(accountEvents.userId, accountIds)),
-    db
-      .update(liveStreams)
-      .set(erasedValues(ERASURE.liveStreams))
-      .where(inArray(liveStreams.userId, accountIds)),
-  ] as const;
 }

@@ -16,7 +16,7 @@ import type {
   requestDeletionRoute,
 } from "./account-deletion.routes";
 import { cancelDeletion, requestDeletion } from "./account-deletion.service";
-import { deleteAccountMedia, finalizeAccounts } from "./finalize";
+import { deleteAccountMedia, finalizeAccount, startDrain } from "./finalize";
 import { erasureReceipt } from "./receipt";
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
@@ -70,8 +70,13 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (
   const userId = c.get("userId");
   const db = c.get("db");
   const finalizedAt = new Date();
-  const finalized = await finalizeAccounts(db, { userId }, "user", c.get("client"), finalizedAt);
-  if (finalized.length === 0) {
+  const finalized = await finalizeAccount(db, userId, {
+    source: "user",
+    client: c.get("client"),
+    now: finalizedAt,
+    chunkRows: settings(c.env).FINALIZE_CHUNK_ROWS,
+  });
+  if (!finalized) {
     // Not pending: a 401 when the token's account is gone, else nothing to finalize.
     const state = await accountStateError(db, userId);
     throw state?.status === 401 ? state : new ApiError(409, [{ key: "deletion.notPending" }]);
@@ -84,12 +89,14 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (
       return { queued: true };
     },
   );
+  // The batch drained an ordinary account whole; the rest of a larger one goes through the queue.
+  const drain = await startDrain(c.env, db, userId, finalized.drainFrom, { chunks: 0, ms: 0 });
   return c.json(
     success({
       userId,
       status: "finalized" as const,
       finalizedAt: finalizedAt.toISOString(),
-      receipt: erasureReceipt(c.get("language"), media.queued),
+      receipt: erasureReceipt(c.get("language"), { photos: media.queued, follows: !drain.done }),
     }),
     200,
   );

@@ -1,96 +1,79 @@
-import { and, eq, lte, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { users } from "../../db/schema";
-import { errorFields, log } from "../../lib/log";
-import { settings } from "../../lib/settings";
-import { deleteQueuedObjects, outboxSize, queuedKeys } from "../../media-store/outbox";
-import { type ErasureCronSummary, runErasureBookkeeping } from "./erasure-cron";
-import { finalizeAccounts } from "./finalize";
+import { accountCleanupJobs, users } from "../../db/schema";
+import { type JobMessage, sendJobs } from "../../jobs/messages";
+import { STALLED_AFTER_MS } from "../../media-store/prefix-jobs";
 
-// A Cron Trigger may run for minutes, but each D1 call and R2 call counts against the
-// invocation's subrequest limit (1,000 on the paid plan): stay far below both and let the next
-// run, 15 minutes later, carry on.
-const RUN_BUDGET_MS = 60_000;
-// Each deleted key also costs a Cache API purge, so pages stay small.
-const OUTBOX_PAGE = 100;
-const MAX_OUTBOX_PAGES = 5;
+// A page of due accounts is one indexed read and one sendBatch (100 messages at most); a run
+// sends up to 10,000 finalizations, about 200 subrequests. A larger backlog goes on next run.
+const DUE_PAGE = 100;
+const MAX_DUE_PAGES = 100;
+const RESEND_LIMIT = 500;
 
-export type CronSummary = {
-  found: number;
-  finalized: number;
-  failed: number;
-  batches: number;
-  mediaDeleted: number;
-  mediaFailed: number;
-  outboxLeft: number;
-} & ErasureCronSummary;
+type DueKey = { scheduledFor: number; id: string };
 
-async function countDue(db: Db, now: Date): Promise<number> {
-  const [row] = await db
-    .select({ count: sql<number>`count(*)` })
+/**
+ * One page of pending accounts whose grace period has passed, in due order, after `after`. The
+ * query reads `users_deletion_due_idx` (status, scheduled_for, id) as a range: its cost is the
+ * page, not the accounts still in their grace period, and no sort is needed.
+ */
+async function duePage(db: Db, now: Date, after: DueKey | undefined): Promise<DueKey[]> {
+  const scheduledFor = sql<number>`${users.accountDeletionScheduledFor}`;
+  return db
+    .select({ scheduledFor, id: users.id })
     .from(users)
-    .where(and(eq(users.accountDeletionStatus, "pending"), lte(users.accountDeletionScheduledFor, now)));
-  return row?.count ?? 0;
+    .where(
+      and(
+        eq(users.accountDeletionStatus, "pending"),
+        lte(users.accountDeletionScheduledFor, now),
+        after ? sql`(${scheduledFor}, ${users.id}) > (${after.scheduledFor}, ${after.id})` : undefined,
+      ),
+    )
+    .orderBy(asc(users.accountDeletionScheduledFor), asc(users.id))
+    .limit(DUE_PAGE);
 }
 
 /**
- * Finalizes due accounts in batches (each batch one D1 call), then drains the media outbox.
- * Idempotent: a run that dies part way leaves only whole batches done, and the next run finds
- * the rest still pending or still queued.
+ * The cron's share of deletion: one `finalize-account` message per due account, and the
+ * drains that stalled sent again. The queue does the work, each account on its own, so one account
+ * that keeps failing is retried and dead-lettered without holding back the others. An account
+ * still queued from an earlier run is sent again: finalizing is idempotent.
  */
-export async function runDeletionCron(env: Env, db: Db, now = new Date()): Promise<CronSummary> {
-  const startedAt = Date.now();
-  const withinBudget = () => Date.now() - startedAt < RUN_BUDGET_MS;
-  const { ACCOUNT_DELETION_BATCH_SIZE: batchSize, ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: maxBatches } =
-    settings(env);
-  const summary: Omit<CronSummary, keyof ErasureCronSummary> = {
-    found: await countDue(db, now),
-    finalized: 0,
-    failed: 0,
-    batches: 0,
-    mediaDeleted: 0,
-    mediaFailed: 0,
-    outboxLeft: 0,
-  };
-  let failure: unknown;
-
-  while (summary.finalized < summary.found && summary.batches < maxBatches && withinBudget()) {
-    summary.batches += 1;
-    const finalized = await finalizeAccounts(
-      db,
-      { dueBefore: now, limit: batchSize },
-      "cron",
-      null,
-      now,
-    ).catch((error: unknown) => {
-      failure = error;
-      return null;
-    });
-    if (!finalized) {
-      summary.failed = Math.min(batchSize, summary.found - summary.finalized);
-      break;
-    }
-    summary.finalized += finalized.length;
-    if (finalized.length < batchSize) break;
+export async function deletionCron(env: Env, db: Db, now: Date) {
+  let due = 0;
+  let after: DueKey | undefined;
+  for (let page = 0; page < MAX_DUE_PAGES; page += 1) {
+    const accounts = await duePage(db, now, after);
+    await sendJobs(
+      env,
+      accounts.map((account): JobMessage => ({ kind: "finalize-account", userId: account.id })),
+    );
+    due += accounts.length;
+    after = accounts.at(-1);
+    if (accounts.length < DUE_PAGE) break;
   }
+  const stalled = await stalledDrains(db, now);
+  await sendJobs(
+    env,
+    stalled.map((job): JobMessage => ({ kind: "drain-account", userId: job.userId, step: job.step })),
+  );
+  return { finalizationsQueued: due, drainsResumed: stalled.length };
+}
 
-  for (let page = 0; page < MAX_OUTBOX_PAGES && withinBudget(); page += 1) {
-    const keys = await queuedKeys(db, OUTBOX_PAGE);
-    if (keys.length === 0) break;
-    const drained = await deleteQueuedObjects(env, db, keys);
-    summary.mediaDeleted += drained.deleted;
-    summary.mediaFailed += drained.failed;
-    if (drained.failed > 0 || keys.length < OUTBOX_PAGE) break;
-  }
-  summary.outboxLeft = await outboxSize(db);
-  const result: CronSummary = { ...summary, ...(await runErasureBookkeeping(env, db, now, withinBudget)) };
-
-  log(failure ? "error" : "info", "account deletion cron", {
-    ...result,
-    durationMs: Date.now() - startedAt,
-    error: failure === undefined ? undefined : errorFields(failure).error,
-  });
-  // Logged with the summary first; rethrown so the platform records the run as failed.
-  if (failure) throw failure;
-  return result;
+/**
+ * Drains whose last chunk is older than STALLED_AFTER_MS (a lost message, or one dead-lettered),
+ * marked as resumed now so that the next run does not send them again at once.
+ */
+async function stalledDrains(db: Db, now: Date) {
+  const stalled = db
+    .select({ userId: accountCleanupJobs.userId })
+    .from(accountCleanupJobs)
+    .where(lte(accountCleanupJobs.updatedAt, new Date(now.getTime() - STALLED_AFTER_MS)))
+    .orderBy(asc(accountCleanupJobs.updatedAt))
+    .limit(RESEND_LIMIT);
+  return db
+    .update(accountCleanupJobs)
+    .set({ updatedAt: now })
+    .where(inArray(accountCleanupJobs.userId, stalled) as SQL)
+    .returning({ userId: accountCleanupJobs.userId, step: accountCleanupJobs.step });
 }

@@ -34,18 +34,27 @@ export const ErasureReceiptSchema = z
       description:
         "true when storage refused some deletions just now: they are queued and retried every 15 minutes",
     }),
+    followsQueued: z.boolean().openapi({
+      description:
+        "true while the account's follow rows (ids only) and the other users' counters are still being " +
+        "removed in bounded chunks of queued work: gone within minutes, even with millions of followers",
+    }),
   })
   .openapi("ErasureReceipt");
 
 export type ErasureReceipt = z.infer<typeof ErasureReceiptSchema>;
 
-export function erasureReceipt(language: Language, photoObjectsQueued: boolean): ErasureReceipt {
+export function erasureReceipt(
+  language: Language,
+  queued: { photos: boolean; follows: boolean },
+): ErasureReceipt {
   return {
     erased: [...ERASED_CATEGORIES],
     kept: KEPT_CATEGORIES.map((category) => ({
       category,
       reason: t(language, `receipt.kept.${category}`),
     })),
-    photoObjectsQueued,
+    photoObjectsQueued: queued.photos,
+    followsQueued: queued.follows,
   };
 }
