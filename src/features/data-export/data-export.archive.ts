@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { encodeBase64 } from "hono/utils/encode";
 import * as z from "zod";
 import "@hono/zod-openapi";
@@ -13,8 +13,10 @@ import {
   mediaOutbox,
   users,
 } from "../../db/schema";
+import type { Job } from "../../jobs/messages";
 import { errorFields, log } from "../../lib/log";
 import { toUser, UserSchema } from "../../users/user-view";
+import { ArchiveWriter } from "./archive-writer";
 
 const isoDate = z.iso.datetime();
 const id = z.string().openapi({ example: "507f1f77bcf86cd799439011" });
@@ -65,48 +67,108 @@ export const DataExportArchiveSchema = z
 
 export type DataExportArchive = z.infer<typeof DataExportArchiveSchema>;
 
-/** What one build needs to know; `requestUrl` locates the media route for the user object's photo URL. */
-export type ExportJob = { exportId: string; userId: string; objectKey: string; requestUrl: string };
+/** What one build needs to know (a `build-export` job); `requestUrl` locates the media route. */
+export type ExportJob = Omit<Job<"build-export">, "kind">;
 
-/** The user's followers, or the people the user follows, with their usernames. */
-function people(db: Db, userId: string, direction: "followers" | "following") {
+// Rows read per D1 call while the archive is written: pages, so memory does not grow with the account.
+const PAGE = 500;
+
+type Person = { _id: string; username: string | null; followedAt: string };
+
+/**
+ * The user's followers, or the people the user follows, with their usernames, a page at a time
+ * in id order (keyset: each page starts where the last ended, read from the edge's own index).
+ */
+async function* people(
+  db: Db,
+  userId: string,
+  direction: "followers" | "following",
+): AsyncGenerator<Person[]> {
   const [own, other] =
     direction === "followers"
       ? [follows.followeeId, follows.followerId]
       : [follows.followerId, follows.followeeId];
-  return db
-    .select({ _id: users.id, username: users.username, followedAt: follows.createdAt })
-    .from(follows)
-    .innerJoin(users, eq(users.id, other))
-    .where(eq(own, userId))
-    .orderBy(asc(follows.createdAt), asc(users.id));
+  let after = "";
+  for (;;) {
+    const rows = await db
+      .select({ _id: other, username: users.username, followedAt: follows.createdAt })
+      .from(follows)
+      .innerJoin(users, eq(users.id, other))
+      .where(and(eq(own, userId), gt(other, after)))
+      .orderBy(asc(other))
+      .limit(PAGE);
+    if (rows.length > 0) yield rows.map((row) => ({ ...row, followedAt: row.followedAt.toISOString() }));
+    if (rows.length < PAGE) return;
+    after = rows.at(-1)?._id ?? after;
+  }
 }
 
-async function collectArchive(env: Env, db: Db, job: ExportJob, now: Date): Promise<DataExportArchive> {
-  // One D1 call: the reads of one batch see one state of the database.
-  const [[user], followers, following, streams, events] = await db.batch([
-    db.select().from(users).where(eq(users.id, job.userId)).limit(1),
-    people(db, job.userId, "followers"),
-    people(db, job.userId, "following"),
+/** A user's rows of a table with a rowid, a page at a time in rowid order. */
+async function* rowsByRowid<Row>(
+  page: (afterRowid: number) => Promise<(Row & { rowid: number })[]>,
+): AsyncGenerator<Row[]> {
+  let after = 0;
+  for (;;) {
+    const rows = await page(after);
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE) return;
+    after = rows.at(-1)?.rowid ?? after;
+  }
+}
+
+const rowid = sql<number>`rowid`;
+
+function streams(db: Db, userId: string) {
+  return rowsByRowid((after) =>
     db
-      .select()
+      .select({
+        rowid,
+        id: liveStreams.id,
+        title: liveStreams.title,
+        startedAt: liveStreams.startedAt,
+        endedAt: liveStreams.endedAt,
+      })
       .from(liveStreams)
-      .where(eq(liveStreams.userId, job.userId))
-      .orderBy(asc(liveStreams.startedAt)),
+      .where(and(eq(liveStreams.userId, userId), sql`rowid > ${after}`))
+      .orderBy(rowid)
+      .limit(PAGE),
+  );
+}
+
+function events(db: Db, userId: string) {
+  return rowsByRowid((after) =>
     db
-      .select()
+      .select({ rowid: sql<number>`${accountEvents.id}`, event: accountEvents })
       .from(accountEvents)
-      .where(eq(accountEvents.userId, job.userId))
-      .orderBy(asc(accountEvents.id)),
-  ]);
+      .where(and(eq(accountEvents.userId, userId), gt(accountEvents.id, after)))
+      .orderBy(asc(accountEvents.id))
+      .limit(PAGE),
+  );
+}
+
+/** Writes `items` as the elements of a JSON array, page by page. */
+async function writeArray<T>(out: ArchiveWriter, pages: AsyncIterable<T[]>, element: (item: T) => unknown) {
+  await out.write("[");
+  let first = true;
+  for await (const page of pages) {
+    const text = page.map((item) => JSON.stringify(element(item))).join(",");
+    await out.write(first ? text : `,${text}`);
+    first = false;
+  }
+  await out.write("]");
+}
+
+/**
+ * Writes the archive (DataExportArchive, field by field in its order) to `out`, reading the lists
+ * page by page: the Worker holds one page and one upload part at a time, whatever the account.
+ */
+async function writeArchive(env: Env, db: Db, job: ExportJob, out: ArchiveWriter, now: Date): Promise<void> {
+  const [user] = await db.select().from(users).where(eq(users.id, job.userId)).limit(1);
   if (!user) throw new Error("data export: the user row is gone");
-  const photo = user.profilePhotoKey ? await env.MEDIA.get(user.profilePhotoKey) : null;
-  const photoBytes = photo ? await photo.arrayBuffer() : null;
-  const person = (row: { _id: string; username: string | null; followedAt: Date }) => ({
-    ...row,
-    followedAt: row.followedAt.toISOString(),
-  });
-  return {
+  const head: Pick<
+    DataExportArchive,
+    "format" | "version" | "exportId" | "generatedAt" | "user" | "consents"
+  > = {
     format: "profile-api.data-export",
     version: 1,
     exportId: job.exportId,
@@ -117,56 +179,48 @@ async function collectArchive(env: Env, db: Db, job: ExportJob, now: Date): Prom
       { document: "termsOfUse", accepted: user.termsOfUseAccepted, version: user.termsOfUseVersion },
       { document: "consentForm", accepted: user.consentFormAccepted, version: user.consentFormVersion },
     ],
-    followers: followers.map(person),
-    following: following.map(person),
-    liveStreams: streams.map((stream) => ({
-      _id: stream.id,
-      title: stream.title,
-      startedAt: stream.startedAt.toISOString(),
-      endedAt: stream.endedAt?.toISOString() ?? null,
-    })),
-    accountEvents: events.map((event) => ({
-      event: event.event,
-      source: event.source,
-      platform: event.platform,
-      appVersion: event.appVersion,
-      deviceId: event.deviceId,
-      createdAt: event.createdAt.toISOString(),
-    })),
-    profilePhoto:
-      photo && photoBytes && user.profilePhotoId
-        ? {
-            _id: user.profilePhotoId,
-            contentType: photo.httpMetadata?.contentType ?? "application/octet-stream",
-            byteLength: photoBytes.byteLength,
-            base64: encodeBase64(photoBytes),
-          }
-        : null,
   };
+  await out.write(`${JSON.stringify(head).slice(0, -1)},"followers":`);
+  await writeArray(out, people(db, job.userId, "followers"), (person) => person);
+  await out.write(',"following":');
+  await writeArray(out, people(db, job.userId, "following"), (person) => person);
+  await out.write(',"liveStreams":');
+  await writeArray(out, streams(db, job.userId), (stream) => ({
+    _id: stream.id,
+    title: stream.title,
+    startedAt: stream.startedAt.toISOString(),
+    endedAt: stream.endedAt?.toISOString() ?? null,
+  }));
+  await out.write(',"accountEvents":');
+  await writeArray(out, events(db, job.userId), ({ event }) => ({
+    event: event.event,
+    source: event.source,
+    platform: event.platform,
+    appVersion: event.appVersion,
+    deviceId: event.deviceId,
+    createdAt: event.createdAt.toISOString(),
+  }));
+  const photo = user.profilePhotoKey ? await env.MEDIA.get(user.profilePhotoKey) : null;
+  const photoBytes = photo ? await photo.arrayBuffer() : null;
+  const profilePhoto: DataExportArchive["profilePhoto"] =
+    photo && photoBytes && user.profilePhotoId
+      ? {
+          _id: user.profilePhotoId,
+          contentType: photo.httpMetadata?.contentType ?? "application/octet-stream",
+          byteLength: photoBytes.byteLength,
+          base64: encodeBase64(photoBytes),
+        }
+      : null;
+  await out.write(`,"profilePhoto":${JSON.stringify(profilePhoto)}}`);
 }
 
 export const archiveFileName = (exportId: string) => `data-export-${exportId}.json`;
 
-/**
- * Builds the archive, stores it under the export's R2 key, then marks the export ready, only if it
- * is still the same export being built. An export deleted meanwhile (finalization, expiry) gets
- * its object deleted again, or queued in the outbox for the cron if R2 refuses.
- */
-async function buildArchive(env: Env, db: Db, job: ExportJob): Promise<void> {
-  const now = new Date();
-  const bytes = new TextEncoder().encode(JSON.stringify(await collectArchive(env, db, job, now), null, 2));
-  await env.MEDIA.put(job.objectKey, bytes, {
-    httpMetadata: {
-      contentType: "application/json; charset=utf-8",
-      contentDisposition: `attachment; filename="${archiveFileName(job.exportId)}"`,
-    },
-  });
-  const completed = await db
-    .update(dataExports)
-    .set({ status: "ready", sizeBytes: bytes.byteLength, completedAt: new Date() })
-    .where(and(eq(dataExports.id, job.exportId), eq(dataExports.status, "building")))
-    .returning({ id: dataExports.id });
-  if (completed.length > 0) return;
+const isBuilding = (exportId: string) =>
+  and(eq(dataExports.id, exportId), eq(dataExports.status, "building"));
+
+/** Deletes what a build stored for an export whose row is gone (finalization, expiry). */
+async function discardArchive(env: Env, db: Db, job: ExportJob): Promise<void> {
   await env.MEDIA.delete(job.objectKey).catch(async (error: unknown) => {
     log("warn", "could not delete the archive of a deleted data export; queued", {
       exportId: job.exportId,
@@ -180,16 +234,47 @@ async function buildArchive(env: Env, db: Db, job: ExportJob): Promise<void> {
 }
 
 /**
- * The build as run off the request path (`waitUntil`). A failure marks the export failed, so the
- * user may start another at once; its object, if `put` stored one before failing, stays named by
- * the row and goes with it. A build that dies silently is reported failed after a timeout.
+ * A `build-export` job: streams the archive to its R2 key, then marks the export ready, only if
+ * it is still the same export being built. Whether it succeeded or failed, a build whose row is
+ * gone by then (the account was finalized meanwhile) deletes what it may have stored, so no
+ * archive outlives its account. A failure with the row still there rejects: the queue retries the
+ * build, and once it is dead-lettered the export is marked failed.
  */
-export function runArchiveBuild(env: Env, db: Db, job: ExportJob): Promise<void> {
-  return buildArchive(env, db, job).catch(async (error: unknown) => {
-    log("error", "data export build failed", { exportId: job.exportId, ...errorFields(error) });
-    await db
-      .update(dataExports)
-      .set({ status: "failed", completedAt: new Date() })
-      .where(and(eq(dataExports.id, job.exportId), eq(dataExports.status, "building")));
+export async function buildExport(env: Env, db: Db, job: ExportJob): Promise<void> {
+  const [row] = await db.select({ id: dataExports.id }).from(dataExports).where(isBuilding(job.exportId));
+  if (!row) return;
+  const out = new ArchiveWriter(env.MEDIA, job.objectKey, {
+    httpMetadata: {
+      contentType: "application/json; charset=utf-8",
+      contentDisposition: `attachment; filename="${archiveFileName(job.exportId)}"`,
+    },
   });
+  const stored = await writeArchive(env, db, job, out, new Date())
+    .then(() => out.finish())
+    .then(
+      () => null,
+      async (error: unknown) => {
+        await out.abort().catch(() => undefined);
+        return error;
+      },
+    );
+  const completed = stored
+    ? []
+    : await db
+        .update(dataExports)
+        .set({ status: "ready", sizeBytes: out.size, completedAt: new Date() })
+        .where(isBuilding(job.exportId))
+        .returning({ id: dataExports.id });
+  if (completed.length > 0) return;
+  const [still] = await db
+    .select({ id: dataExports.id })
+    .from(dataExports)
+    .where(eq(dataExports.id, job.exportId));
+  if (!still) await discardArchive(env, db, job);
+  if (stored) throw stored;
+}
+
+/** A build the queue gave up on: the person sees "failed" and may ask again. */
+export async function markExportFailed(db: Db, exportId: string): Promise<void> {
+  await db.update(dataExports).set({ status: "failed", completedAt: new Date() }).where(isBuilding(exportId));
 }

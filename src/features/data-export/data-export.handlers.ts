@@ -1,11 +1,12 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { TypedResponse } from "hono";
 import type { DataExportRow } from "../../db/schema";
+import { sendJobs } from "../../jobs/messages";
 import { success } from "../../lib/envelope";
 import { ApiError } from "../../lib/errors";
 import { enforceLimit } from "../../lib/rate-limit";
 import { settings } from "../../lib/settings";
-import { archiveFileName, type DataExportArchive, runArchiveBuild } from "./data-export.archive";
+import { archiveFileName, type DataExportArchive, markExportFailed } from "./data-export.archive";
 import type {
   DataExportState,
   downloadExportRoute,
@@ -59,15 +60,16 @@ async function stateOf(
 
 export const startExportHandler: RouteHandler<typeof startExportRoute> = async (c) => {
   const userId = c.get("user").id;
-  const row = await startExport(c.get("db"), userId);
-  c.executionCtx.waitUntil(
-    runArchiveBuild(c.env, c.get("db"), {
-      exportId: row.id,
-      userId,
-      objectKey: row.objectKey,
-      requestUrl: c.req.url,
-    }),
-  );
+  const db = c.get("db");
+  const row = await startExport(db, userId);
+  // Built by the jobs queue (src/queue.ts): retried if it fails, marked failed once it gives up.
+  await sendJobs(c.env, [
+    { kind: "build-export", exportId: row.id, userId, objectKey: row.objectKey, requestUrl: c.req.url },
+  ]).catch(async (error: unknown) => {
+    // Nothing will build it: the person may ask again at once.
+    await markExportFailed(db, row.id);
+    throw error;
+  });
   return c.json(success(await stateOf(c.env, c.req.url, row), 202), 202);
 };
 

@@ -3,20 +3,19 @@ import type { Db } from "../../db/client";
 import { type DataExportRow, dataExports, mediaOutbox } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { newObjectId } from "../../lib/ids";
-import { log } from "../../lib/log";
 import { addDays } from "../../lib/time";
+import { EXPORT_PREFIX } from "../../media-store/keys";
 import { type DrainResult, deleteQueuedObjects } from "../../media-store/outbox";
 
-export const EXPORT_PREFIX = "exports";
 /** One new export a day per user. */
 const COOLDOWN_MS = 24 * 60 * 60 * 1000;
 /** Archives are deleted this long after they were asked for. */
 const RETENTION_DAYS = 7;
 /** How long a download link works. */
 export const LINK_TTL_MS = 24 * 60 * 60 * 1000;
-// A build runs in waitUntil, which ends 30 seconds after the response at most: a build still
-// "building" long after that died with its isolate, and counts as failed.
-const BUILD_TIMEOUT_MS = 15 * 60 * 1000;
+// A build runs as a queued job; one that keeps failing is marked failed when the queue gives up
+// (about 5 minutes of retries). A build still "building" after this was lost, and counts as failed.
+const BUILD_TIMEOUT_MS = 10 * 60 * 1000;
 // Per cron run: each expired archive costs an R2 delete and a cache purge.
 const EXPIRY_BATCH = 500;
 
@@ -143,7 +142,5 @@ export async function expireDataExports(env: Env, db: Db, now: Date): Promise<Ex
     db,
     removed.map((row) => row.key),
   );
-  const summary = { expired: removed.length, ...drained };
-  log("info", "data export expiry", summary);
-  return summary;
+  return { expired: removed.length, ...drained };
 }

@@ -133,6 +133,10 @@ export async function replacePhoto(
   const keys = await storeVariants(env, db, userId, photoId, upload);
 
   const updated = await swapPhoto(db, userId, photoId, keys[PHOTO_URL_SIZE]).catch(async (error: unknown) => {
+    // D1 may report an error for a batch that committed: the row says which. If it cannot be read
+    // either, nothing is deleted; the sweep removes the new objects later if no row points to them.
+    const [row] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
+    if (row?.profilePhotoId === photoId) return row;
     await discardObjects(env, db, userId, Object.values(keys));
     throw error;
   });
