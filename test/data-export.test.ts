@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { dataExports, follows, liveStreams, mediaOutbox } from "../src/db/schema";
 import type { DataExportArchive } from "../src/features/data-export/data-export.archive";
-import { runArchiveBuild } from "../src/features/data-export/data-export.archive";
+import { buildExport } from "../src/features/data-export/data-export.archive";
 import type { DataExportState } from "../src/features/data-export/data-export.routes";
 import { startExport } from "../src/features/data-export/data-export.service";
 import { signDownload } from "../src/features/data-export/signed-link";
@@ -13,6 +13,7 @@ import { newObjectId } from "../src/lib/ids";
 import { DAY_MS, DELETION, FINALIZE_NOW, failing, setFinalizeNowFlag } from "./deletion-helpers";
 import { gpsJpeg } from "./fixtures";
 import { call, createUser, db, tokenFor, USER_FIELDS, uploadPhoto } from "./helpers";
+import { drainJobs, heldJobsQueue, MAX_RETRIES } from "./jobs";
 
 // POST and GET /users/me/data-export and the signed download link, with the real local D1 and R2.
 // Builds run in the response's waitUntil: each request gets its own execution context, and a test
@@ -23,7 +24,7 @@ const EXPORT = "/api/v1/users/me/data-export";
 type Envelope<T> = { isSuccess: boolean; statusCode: number; data: T; errors: string[] };
 type Init = { method?: string; token?: string; headers?: Record<string, string>; json?: unknown };
 
-/** One request through the Worker, with `overrides` on the env; `built` waits for its waitUntil work. */
+/** One request through the Worker, with `overrides` on the env; `built` runs the build it queued. */
 async function send(path: string, init: Init = {}, overrides: Partial<Env> = {}) {
   const headers = new Headers(init.headers);
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
@@ -35,10 +36,14 @@ async function send(path: string, init: Init = {}, overrides: Partial<Env> = {})
       headers,
       body: init.json === undefined ? undefined : JSON.stringify(init.json),
     }),
-    { ...env, ...overrides },
+    { ...env, JOBS: heldJobsQueue, ...overrides },
     ctx,
   );
-  return { response, status: response.status, built: () => waitOnExecutionContext(ctx) };
+  const built = async () => {
+    await waitOnExecutionContext(ctx);
+    await drainJobs(overrides);
+  };
+  return { response, status: response.status, built };
 }
 
 async function sendJson<T>(path: string, init: Init = {}, overrides: Partial<Env> = {}) {
@@ -183,7 +188,8 @@ describe("POST then GET /users/me/data-export", () => {
     const { token } = await signedIn();
     const broken = failing(env.MEDIA, ["put"]);
     const failed = await exportNow(token, { MEDIA: broken.binding });
-    expect(broken.calls.count).toBe(1);
+    // Retried by the queue, then dead-lettered, which marks the export failed.
+    expect(broken.calls.count).toBe(MAX_RETRIES + 1);
     expect(failed).toMatchObject({ status: "failed", downloadUrl: null });
     expect(failed.completedAt).not.toBeNull();
 
@@ -234,7 +240,7 @@ describe("POST then GET /users/me/data-export", () => {
     const { user } = await signedIn();
     const yesterday = new Date(Date.now() - DAY_MS - 60_000);
     const first = await startExport(db, user.id, yesterday);
-    await runArchiveBuild(env, db, {
+    await buildExport(env, db, {
       exportId: first.id,
       userId: user.id,
       objectKey: first.objectKey,
@@ -525,7 +531,7 @@ describe("deleting exports", () => {
     const { user } = await signedIn();
     const started = await startExport(db, user.id);
     await db.delete(dataExports).where(eq(dataExports.userId, user.id));
-    await runArchiveBuild(env, db, {
+    await buildExport(env, db, {
       exportId: started.id,
       userId: user.id,
       objectKey: started.objectKey,

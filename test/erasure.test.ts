@@ -2,9 +2,8 @@ import { env } from "cloudflare:workers";
 import { eq, getTableColumns } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
-import { accountEvents, liveStreams, users } from "../src/db/schema";
-import { runDeletionCron } from "../src/features/account-deletion/deletion-cron";
+import { unsentEventCount } from "../src/account-events/publish";
+import { accountEvents, liveStreams, mediaPrefixJobs, users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
 import { type ColumnPlan, ERASURE } from "../src/users/erasure";
 import {
@@ -19,6 +18,7 @@ import {
 } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
 import { call, callWith, createUser, db, tokenFor } from "./helpers";
+import { afterStall, runCron } from "./jobs";
 
 // Finalization reaches every table and every object under the account's R2 prefixes, whatever
 // failed on the way; the cron removes unreferenced photo objects of live accounts.
@@ -204,13 +204,11 @@ describe("the cron removes unreferenced photo objects of live accounts", () => {
     await Promise.all([...current, replaced, stray, unknownOwner].map((key) => env.MEDIA.put(key, "x")));
 
     // Just uploaded: an upload in flight may own them, so nothing is touched.
-    const now = await runDeletionCron(env, db);
-    expect(now.unreferencedDeleted).toBe(0);
+    await runCron(new Date());
     expect((await keysUnder(root)).length).toBe(5);
 
     // Two hours later: the unreferenced ones go, the current photo's variants stay.
-    const later = await runDeletionCron(env, db, new Date(Date.now() + 2 * HOUR_MS));
-    expect(later.unreferencedDeleted).toBeGreaterThanOrEqual(3);
+    await runCron(new Date(Date.now() + 2 * HOUR_MS));
     expect((await keysUnder(root)).sort()).toEqual([...current].sort());
     expect(await env.MEDIA.head(unknownOwner)).toBeNull();
     expect((await call("/api/v1/users/me", { token: await tokenFor(user.id) })).status).toBe(200);
@@ -281,15 +279,17 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
         ? [...statements.slice(0, 3), d1.prepare("SELECT json('{')"), ...statements.slice(3)]
         : statements,
     );
-    await expect(
-      runDeletionCron({ ...env, ...faults, DB: brokenD1.d1 }, createDb(brokenD1.d1)),
-    ).rejects.toThrow();
+    // B's finalization fails every time: retried by the queue, then dead-lettered; nothing half done.
+    const failedRun = await runCron(new Date(), { ...faults, DB: brokenD1.d1 });
+    expect(failedRun?.deadLettered).toContainEqual({ kind: "finalize-account", userId: b.id });
     expect((await rawUser(b.id))?.account_deletion_status).toBe("pending");
 
-    // One more healthy cron run.
+    // One more healthy cron run, once A's refused prefix counts as stalled.
     const delivered = recordingQueue();
-    const summary = await runDeletionCron({ ...env, ACCOUNT_EVENTS: delivered.binding }, db);
-    expect(summary).toMatchObject({ failed: 0, prefixesLeft: 0, prefixesFailed: 0, eventsLeft: 0 });
+    const healthy = await runCron(afterStall(), { ACCOUNT_EVENTS: delivered.binding });
+    expect(healthy?.deadLettered).toEqual([]);
+    expect(await db.select().from(mediaPrefixJobs)).toEqual([]);
+    expect(await unsentEventCount(db)).toBe(0);
 
     for (const id of [a.id, b.id]) {
       expect(await keysUnder(`profile-photos/${id}/`)).toEqual([]);
@@ -395,8 +395,9 @@ describe("after the commit, a bookkeeping failure is the cron's, not the client'
     expect((await rawUser(user.id))?.account_deletion_status).toBe("finalized");
 
     const queue = recordingQueue();
-    const summary = await runDeletionCron({ ...env, ACCOUNT_EVENTS: queue.binding }, db);
-    expect(summary).toMatchObject({ prefixesLeft: 0, eventsLeft: 0 });
+    await runCron(afterStall(), { ACCOUNT_EVENTS: queue.binding });
+    expect(await db.select().from(mediaPrefixJobs)).toEqual([]);
+    expect(await unsentEventCount(db)).toBe(0);
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
     expect(queue.delivered.filter((event) => event.userId === user.id).map((event) => event.type)).toEqual([
       "account.finalized",

@@ -2,8 +2,7 @@ import { env } from "cloudflare:workers";
 import { and, eq, or } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { follows, liveStreams, mediaOutbox, mediaPrefixJobs, users } from "../src/db/schema";
-import { runDeletionCron } from "../src/features/account-deletion/deletion-cron";
-import { finalizeAccounts } from "../src/features/account-deletion/finalize";
+import { type FinalizeOptions, finalizeAccount } from "../src/features/account-deletion/finalize";
 import { newObjectId } from "../src/lib/ids";
 import {
   auditEvents,
@@ -18,6 +17,7 @@ import {
 } from "./deletion-helpers";
 import { progressiveJpeg } from "./fixtures";
 import { api, call, callWith, createUser, db, tokenFor } from "./helpers";
+import { afterStall, runCron } from "./jobs";
 
 // finalize-now end to end: erasure of every personal column, R2, follows and counters, freed
 // username and email, dead tokens, idempotence, and an R2 outage left to the cron.
@@ -77,6 +77,8 @@ async function prefixJobs(userId: string) {
 beforeAll(async () => {
   await setFinalizeNowFlag(true);
 });
+
+const asAdmin = (): FinalizeOptions => ({ source: "admin", client: null, now: new Date(), chunkRows: 4000 });
 
 describe("finalize-now, end to end", () => {
   let leaving: Awaited<ReturnType<typeof fullUser>>;
@@ -140,6 +142,8 @@ describe("finalize-now, end to end", () => {
         })),
         // R2 took every delete: nothing waits for the cron.
         photoObjectsQueued: false,
+        // Five follows: removed in the request's one chunk.
+        followsQueued: false,
       },
     });
     expect(Date.parse(body.data.finalizedAt)).toBeGreaterThanOrEqual(before);
@@ -228,13 +232,16 @@ describe("finalize-now, end to end", () => {
       .from(follows)
       .where(and(eq(follows.followerId, bystander), eq(follows.followeeId, followees[0] ?? "")));
     expect(kept.length).toBe(1);
-    // The tombstone's own counters follow the removed rows.
-    const { results } = await env.DB.prepare(
-      "SELECT followers_count, following_count FROM user_counters WHERE user_id = ?",
-    )
+    // The tombstone has no counters: they went in the finalization batch, and nothing drained after.
+    const { results } = await env.DB.prepare("SELECT * FROM user_counters WHERE user_id = ?")
       .bind(leaving.user.id)
       .all();
-    expect(results).toEqual([{ followers_count: 0, following_count: 0 }]);
+    expect(results).toEqual([]);
+    // Nor is anything left to drain.
+    const jobs = await env.DB.prepare("SELECT * FROM account_cleanup_jobs WHERE user_id = ?")
+      .bind(leaving.user.id)
+      .all();
+    expect(jobs.results).toEqual([]);
   });
 
   it("frees the email for another user at once, and the username after its hold", async () => {
@@ -301,7 +308,7 @@ describe("finalize-now, end to end", () => {
   });
 
   it("finalizing twice does nothing: no account returned, no second audit row", async () => {
-    expect(await finalizeAccounts(db, { userId: leaving.user.id }, "admin", null)).toEqual([]);
+    expect(await finalizeAccount(db, leaving.user.id, asAdmin())).toBeNull();
     const events = await auditEvents(leaving.user.id);
     expect(events.filter((event) => event.event === "deletion_finalized")).toEqual([
       { event: "deletion_finalized", source: "user" },
@@ -336,11 +343,9 @@ describe("finalize-now during an R2 outage", () => {
     expect(await env.MEDIA.head(key)).not.toBeNull();
     expect(await prefixJobs(user.id)).toEqual([{ prefix: `profile-photos/${user.id}/`, attempts: 1 }]);
 
-    // A healthy cron run empties the prefix and drops the job.
-    const summary = await runDeletionCron(env, db);
-    expect(summary.prefixObjectsDeleted).toBeGreaterThanOrEqual(1);
-    expect(summary.prefixesFailed).toBe(0);
-    expect(summary.prefixesLeft).toBe(0);
+    // The next cron run after it stalled sends the prefix to the queue, which empties it.
+    const report = await runCron(afterStall());
+    expect(report?.deadLettered).toEqual([]);
     expect(await env.MEDIA.head(key)).toBeNull();
     expect(await prefixJobs(user.id)).toEqual([]);
     expect(await outboxRows(user.id)).toEqual([]);
@@ -350,14 +355,14 @@ describe("finalize-now during an R2 outage", () => {
     const { user, token, key } = await fullUser();
     const r2 = failing(env.MEDIA, ["delete"]);
     expect((await callWith(FINALIZE_NOW, { MEDIA: r2.binding }, { method: "POST", token })).status).toBe(200);
-    const summary = await runDeletionCron({ ...env, MEDIA: r2.binding }, db);
-    expect(summary.prefixesFailed).toBe(1);
-    expect(summary.prefixesLeft).toBe(1);
+    const outage = afterStall();
+    const report = await runCron(outage, { MEDIA: r2.binding });
+    // Retried by the queue, then set aside; the job stays, with the cron's attempt counted.
+    expect(report?.deadLettered).toEqual([{ kind: "empty-prefix", prefix: `profile-photos/${user.id}/` }]);
     expect(await prefixJobs(user.id)).toEqual([{ prefix: `profile-photos/${user.id}/`, attempts: 2 }]);
     expect(await env.MEDIA.head(key)).not.toBeNull();
 
-    const healthy = await runDeletionCron(env, db);
-    expect(healthy.prefixObjectsDeleted).toBe(1);
+    await runCron(afterStall(outage));
     expect(await env.MEDIA.head(key)).toBeNull();
     expect(await prefixJobs(user.id)).toEqual([]);
   });
@@ -422,21 +427,21 @@ describe("finalize-now deletes every photo object of the account", () => {
     expect(r2.calls.count).toBe(1);
 
     expect((await call(FINALIZE_NOW, { method: "POST", token })).status).toBe(200);
-    await runDeletionCron(env, db);
+    await runCron(afterStall());
     // The photo bytes of a finalized account must not stay in R2.
     expect(await objectsOf(user.id)).toEqual([]);
   });
 });
 
-describe("finalizeAccounts", () => {
+describe("finalizeAccount", () => {
   it("does not touch an account that is not pending (never requested, cancelled)", async () => {
     const never = await createUser();
     const cancelled = await createUser({
       accountDeletionStatus: "cancelled",
       accountDeletionScheduledFor: new Date(0),
     });
-    expect(await finalizeAccounts(db, { userId: never.id }, "admin", null)).toEqual([]);
-    expect(await finalizeAccounts(db, { userId: cancelled.id }, "admin", null)).toEqual([]);
+    expect(await finalizeAccount(db, never.id, asAdmin())).toBeNull();
+    expect(await finalizeAccount(db, cancelled.id, asAdmin())).toBeNull();
     const rows = await db
       .select()
       .from(users)

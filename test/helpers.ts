@@ -6,6 +6,7 @@ import { createDb } from "../src/db/client";
 import { users } from "../src/db/schema";
 import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
+import { drainJobs, heldJobsQueue } from "./jobs";
 
 export const db = createDb(env.DB);
 
@@ -84,7 +85,7 @@ export async function api(path: string, init: ApiInit = {}) {
 
 /**
  * Calls the Worker's own fetch with `overrides` on top of the test env (a wrapped binding, a
- * setting), and waits for the work it left in waitUntil. `onResponse` runs when the response is
+ * setting), and waits for the work it left in waitUntil and on the jobs queue (test/jobs.ts). `onResponse` runs when the response is
  * out, before that work: what the client waited for.
  */
 export async function apiWith(
@@ -94,9 +95,15 @@ export async function apiWith(
   onResponse?: (response: Response) => void,
 ) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(clientRequest(path, init), { ...env, ...overrides }, ctx);
+  const response = await worker.fetch(
+    clientRequest(path, init),
+    { ...env, JOBS: heldJobsQueue, ...overrides },
+    ctx,
+  );
   onResponse?.(response);
   await waitOnExecutionContext(ctx);
+  // The jobs it queued too (a data export's build, a long drain), with the same bindings.
+  await drainJobs(overrides);
   return response;
 }
 

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { usernameHolds, users } from "../src/db/schema";
-import { finalizeAccounts } from "../src/features/account-deletion/finalize";
+import { finalizeAccount } from "../src/features/account-deletion/finalize";
 import worker from "../src/index";
 import { DAY_MS } from "./deletion-helpers";
 import { call, callWith, createUser, db, tokenFor } from "./helpers";
@@ -171,7 +171,13 @@ describe("a finalized account's username", () => {
     const leaving = await person(first);
     expect((await leaving.patch(current)).status).toBe(200);
     await db.update(users).set({ accountDeletionStatus: "pending" }).where(eq(users.id, leaving.user.id));
-    expect(await finalizeAccounts(db, { userId: leaving.user.id }, "user", null)).toEqual([leaving.user.id]);
+    const finalized = await finalizeAccount(db, leaving.user.id, {
+      source: "user",
+      client: null,
+      now: new Date(),
+      chunkRows: 4000,
+    });
+    expect(finalized).not.toBeNull();
 
     const holds = await db
       .select({ username: usernameHolds.username, userId: usernameHolds.userId })
