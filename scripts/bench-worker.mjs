@@ -43,6 +43,17 @@ export async function startBuiltWorker(scriptPath, options = {}, bindings = {}) 
     kvNamespaces: { FLAGS: "bench-flags" },
     // Photo uploads re-encode through it (sharp locally, as in tests).
     images: { binding: "IMAGES" },
+    // The jobs queue, consumed by this Worker as in wrangler.toml, and the account events' queue.
+    queueProducers: { JOBS: "profile-api-jobs", ACCOUNT_EVENTS: "account-events" },
+    queueConsumers: {
+      "profile-api-jobs": {
+        maxBatchSize: 10,
+        maxBatchTimeout: 1,
+        maxRetries: 5,
+        deadLetterQueue: "profile-api-jobs-dead",
+      },
+      "profile-api-jobs-dead": { maxBatchSize: 10, maxBatchTimeout: 1 },
+    },
     // The load comes from one user and one IP: limits high enough never to refuse it.
     ratelimits: Object.fromEntries(
       LIMITERS.map((name, index) => [
@@ -57,8 +68,7 @@ export async function startBuiltWorker(scriptPath, options = {}, bindings = {}) 
       JWT_ISSUER: "",
       JWT_AUDIENCE: "",
       ACCOUNT_DELETION_GRACE_DAYS: "28",
-      ACCOUNT_DELETION_BATCH_SIZE: "50",
-      ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: "20",
+      FINALIZE_CHUNK_ROWS: "4000",
       USERNAME_CHANGE_COOLDOWN_DAYS: "30",
       PUBLIC_MEDIA_BASE_URL: "",
       ALLOWED_ORIGINS: "http://localhost:8787",

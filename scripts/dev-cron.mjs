@@ -1,15 +1,17 @@
 // `npm run dev:cron [-- --port 8787]`: runs the Cron Trigger once on the running `npm run dev`
 // server, through the URL wrangler prints for it (/cdn-cgi/local/scheduled), then prints the
-// summary line that the scheduled handler logged, read back from the dev server's log file
-// (`npm run dev` points WRANGLER_LOG_PATH at DEV_LOG_DIR). Only that JSON line goes to stdout.
+// summary lines that its jobs logged (one each), read back from the dev server's log file
+// (`npm run dev` points WRANGLER_LOG_PATH at DEV_LOG_DIR). Only those JSON lines go to stdout.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { DEV_LOG_DIR, info } from "./lib.mjs";
 
-// The handler's own log message (src/features/account-deletion/deletion-cron.ts).
-const SUMMARY_MESSAGE = "account deletion cron";
+// Each cron job's log message (src/scheduled.ts).
+const SUMMARY_MESSAGE = "cron job";
+// The jobs log at once, but not in one write: once a line is there, the others get this long.
+const SETTLE_MS = 500;
 const CRON = "*/15 * * * *";
 // wrangler appends to its log file asynchronously: give it a few seconds.
 const LOG_POLLS = 50;
@@ -31,10 +33,12 @@ function currentLogFile() {
   return newest;
 }
 
-function summaryAfter(file, offset) {
+function summariesAfter(file, offset) {
   const text = readFileSync(file).subarray(offset).toString("utf8");
-  const line = text.split("\n").find((candidate) => candidate.includes(`"message":"${SUMMARY_MESSAGE}"`));
-  return line && JSON.parse(line.slice(line.indexOf("{")));
+  return text
+    .split("\n")
+    .filter((candidate) => candidate.includes(`"message":"${SUMMARY_MESSAGE}"`))
+    .map((line) => JSON.parse(line.slice(line.indexOf("{"))));
 }
 
 async function main() {
@@ -52,9 +56,10 @@ async function main() {
     return;
   }
   for (let poll = 0; poll < LOG_POLLS; poll += 1) {
-    const summary = summaryAfter(logFile, offset);
-    if (summary) {
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (summariesAfter(logFile, offset).length > 0) {
+      await sleep(SETTLE_MS);
+      for (const summary of summariesAfter(logFile, offset))
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
       if (response.status !== 200) process.exitCode = 1;
       return;
     }
