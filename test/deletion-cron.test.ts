@@ -131,7 +131,6 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
     expect(finalization?.written).toBeLessThanOrEqual(4000);
     expect(chunks.length).toBeGreaterThanOrEqual(50);
     const largest = Math.max(...metered.batches.map((batch) => batch.written));
-    console.info(JSON.stringify({ chunks: chunks.length, largestBatchRowsWritten: largest }));
     expect(largest).toBeLessThanOrEqual(4000);
 
     const left = await db
@@ -166,7 +165,6 @@ describe("the due selection", { timeout: 120_000 }, () => {
       statement.sql.includes("account_deletion_scheduled_for"),
     );
     const read = dueReads.reduce((sum, statement) => sum + statement.read, 0);
-    console.info(JSON.stringify({ dueSelectionRowsRead: read }));
     expect(read).toBeLessThanOrEqual(50 + 5);
     const plan = await env.DB.prepare(
       "EXPLAIN QUERY PLAN SELECT id FROM users WHERE account_deletion_status = 'pending' AND account_deletion_scheduled_for <= ? ORDER BY account_deletion_scheduled_for, id LIMIT 100",

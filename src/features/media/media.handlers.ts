@@ -1,4 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { afterResponseOf } from "../../lib/after-response";
 import type { AppEnv } from "../../lib/app-env";
 import { ApiError } from "../../lib/errors";
 import { ifNoneMatchMatches } from "../../lib/http-cache";
@@ -10,7 +11,7 @@ const CLIENT_CACHE_CONTROL = "public, max-age=31536000, immutable";
 
 export const getProfilePhotoHandler: RouteHandler<typeof getProfilePhoto, AppEnv> = async (c) => {
   const { userId, file } = c.req.valid("param");
-  const found = await readProfilePhoto(c.env, (promise) => c.executionCtx.waitUntil(promise), userId, file);
+  const found = await readProfilePhoto(c.env, afterResponseOf(c.executionCtx), userId, file);
   if (!found) throw new ApiError(404);
   const headers = new Headers(found.response.headers);
   headers.set("Cache-Control", CLIENT_CACHE_CONTROL);

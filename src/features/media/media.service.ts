@@ -1,3 +1,4 @@
+import type { AfterResponse } from "../../lib/after-response";
 import { mediaCacheRequest, PROFILE_PHOTO_PREFIX } from "../../media-store/keys";
 
 // This location's cached copy lives shorter than a client's, so that an erased photo stops being
@@ -19,7 +20,7 @@ async function cacheUnlessDeleted(env: Env, key: string, cacheRequest: Request, 
  */
 export async function readProfilePhoto(
   env: Env,
-  waitUntil: (promise: Promise<unknown>) => void,
+  afterResponse: AfterResponse,
   userId: string,
   file: string,
 ): Promise<{ response: Response; cache: "hit" | "miss" } | null> {
@@ -37,6 +38,7 @@ export async function readProfilePhoto(
       "Cache-Control": `public, max-age=${EDGE_CACHE_SECONDS}`,
     },
   });
-  waitUntil(cacheUnlessDeleted(env, key, cacheRequest, response.clone()));
+  const copy = response.clone();
+  afterResponse(() => cacheUnlessDeleted(env, key, cacheRequest, copy));
   return { response, cache: "miss" };
 }
