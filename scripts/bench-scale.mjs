@@ -95,9 +95,9 @@ const d1Calls = (app, meterSelects = false) =>
 async function drainQueue(app) {
   let deliveries = 0;
   for (;;) {
-    const { delivered, left, deadLettered } = await call(app, "deliver?max=10");
+    const { delivered, left } = await call(app, "deliver?max=10");
     deliveries += delivered > 0 ? 1 : 0;
-    if (left === 0) return { deliveries, deadLettered };
+    if (left === 0) return deliveries;
   }
 }
 
@@ -170,7 +170,7 @@ async function heapGrowth(work) {
 }
 
 /** Builds the data export of the account with `size` followers (the old code in waitUntil, the new as a job). */
-async function dataExport(app, version, size) {
+async function dataExport(app, size) {
   const userId = id(exportAccount(size));
   const token = await sign({ sub: userId, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET, "HS256");
   await call(app, "r2/peak", { method: "GET" });
@@ -357,7 +357,7 @@ async function measure(version, root) {
     );
     result.exports = [];
     for (const size of EXPORTS.filter((s) => version === "new" || s <= OLD_EXPORT_MAX)) {
-      result.exports.push(await dataExport(app, version, size));
+      result.exports.push(await dataExport(app, size));
       info(`${version}: export of ${size} followers ${JSON.stringify(result.exports.at(-1))}`);
     }
     startedAt = performance.now();
