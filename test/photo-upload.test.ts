@@ -336,7 +336,6 @@ describe("PATCH /api/v1/users/profile/photo: parallel uploads", () => {
       upload(token, formWith(gpsWebp, "image/webp")),
     ]);
     const statuses = results.map((result) => result.status);
-    console.log(`photo race, 3 parallel uploads: statuses ${statuses.join(",")}`);
     expect(statuses).toEqual([200, 200, 200]);
     const current = await stored(user.id);
     expect(current.profilePhotoKey).not.toBeNull();

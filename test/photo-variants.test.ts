@@ -40,8 +40,6 @@ describe("profile photo variants of every fixture", () => {
       served[size] = bytes.length;
     }
     expect(served["96"]).toBeLessThanOrEqual(SMALLEST_MAX_BYTES);
-    // The figures BENCHMARKS.md reports: bytes a client downloads per size.
-    console.log(JSON.stringify({ photoBytes: fixture.name, upload: fixture.bytes.length, ...served }));
 
     // Every object under the user's prefix, not only the ones the row names.
     const listed = await env.MEDIA.list({ prefix: `profile-photos/${user.id}/` });

@@ -372,7 +372,6 @@ describe("PUT /api/v1/users/profile: email uniqueness", () => {
     const statuses = results.map((result) => result.status);
     const ok = statuses.filter((status) => status === 200).length;
     const conflict = statuses.filter((status) => status === 409).length;
-    console.log(`email race: ${ok} x 200, ${conflict} x 409 (statuses ${statuses.join(", ")})`);
     expect(ok).toBe(1);
     expect(conflict).toBe(1);
   });

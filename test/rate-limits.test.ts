@@ -78,14 +78,6 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
     expect([first.status, second.status]).toEqual([200, 200]);
 
     const third = await callWith(PROFILE, limited, { method: "PUT", token, json: profile("Three") });
-    console.log(
-      [
-        `429 response (PUT ${PROFILE}, third request of the minute):`,
-        `  status: ${third.status}`,
-        ...[...third.response.headers].map(([name, value]) => `  ${name}: ${value}`),
-        `  body: ${JSON.stringify(third.body)}`,
-      ].join("\n"),
-    );
     expectTooMany(third);
     expect(third.body.errors).toEqual(["Too many requests"]);
     // The refused request changed nothing.
