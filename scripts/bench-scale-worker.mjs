@@ -4,8 +4,9 @@
 // hold the messages so that the bench delivers them to the app's own queue handler in batches.
 // /__bench/* is answered here, never by the app:
 //   GET  /__bench/d1?meterSelects=0|1   D1 calls since the last call ({sql, kind, ms, read, written}), reset
-//   POST /__bench/cron?at=&writesTo=    the app's scheduled handler (at: epoch ms), then every job it
-//                                       queues, to the end; writesTo: a user row UPDATEd meanwhile
+//   POST /__bench/cron?at=&writesTo=&jobs=held  the app's scheduled handler (at: epoch ms), then
+//                                       every job it queues, to the end (jobs=held: left for
+//                                       /deliver); writesTo: a user row UPDATEd meanwhile
 //   POST /__bench/deliver?max=          one batch of held jobs to the app's queue handler
 //   POST /__bench/writes?id=&count=     `count` UPDATEs of a user row, one after another: ms waited
 //   POST /__bench/sql                   runs {sql, params} through the wrapped binding (all())
@@ -200,15 +201,15 @@ async function writesDuring(raw, userId, atLeast, work) {
   return { ...outcome, waits };
 }
 
-/** The cron (at `at`), then every job it queued (and those they queue), batch after batch. */
-async function cronAndJobs(env, at) {
+/** The cron (at `at`), then every job it queued (and those they queue), batch after batch, unless held. */
+async function cronAndJobs(env, at, deliverJobs) {
   const controller = { scheduledTime: at, cron: "*/15 * * * *", noRetry() {} };
   const error = await toTheEnd((ctx) => worker.scheduled(controller, env, ctx)).then(
     () => null,
     (e) => String(e),
   );
   let deliveries = 0;
-  while (held.length > 0) {
+  while (deliverJobs && held.length > 0) {
     await deliver(10, env);
     deliveries += 1;
   }
@@ -225,7 +226,7 @@ async function control(request, url, env, raw) {
     return Response.json(taken);
   }
   if (path === "cron") {
-    const work = () => cronAndJobs(env, number("at") || Date.now());
+    const work = () => cronAndJobs(env, number("at") || Date.now(), url.searchParams.get("jobs") !== "held");
     const writer = url.searchParams.get("writesTo");
     return Response.json(await (writer ? writesDuring(raw, writer, 0, work) : work()));
   }
