@@ -22,11 +22,11 @@ export const putProfile = apiRoute(
     description:
       "Kullanıcının tüm profil bilgilerini günceller. Full replacement: `name` and `surname` are required; " +
       "an editable field left out is cleared; any other key (read-only ones included) is a 400 naming it. " +
-      "A taken email is 409. Refused with 403 while the account is pending deletion.",
+      "A taken email is 409.",
     request: { body: { required: true, content: { "application/json": { schema: ProfileUpdateSchema } } } },
     responses: userResponse,
   },
-  { mutates: true, authentication: "token", errors: [403, 409] },
+  { mutates: true, authentication: "token", lockedWhilePending: true, errors: [409] },
 );
 
 export const patchUsername = apiRoute(
@@ -45,7 +45,7 @@ export const patchUsername = apiRoute(
     request: { body: { required: true, content: { "application/json": { schema: UsernameChangeSchema } } } },
     responses: userResponse,
   },
-  { mutates: true, authentication: "token", errors: [403, 409] },
+  { mutates: true, authentication: "token", lockedWhilePending: true, errors: [409] },
 );
 
 const PhotoUploadSchema = z
@@ -90,7 +90,8 @@ export const patchPhoto = apiRoute(
   {
     mutates: true,
     authentication: "token",
-    errors: [403, 503],
+    lockedWhilePending: true,
+    errors: [503],
     maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024,
     limiters: ["PHOTO_UPLOAD_LIMITER"],
   },
