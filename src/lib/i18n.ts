@@ -21,7 +21,8 @@ const en = {
   "request.unknownField": "is not an accepted field",
   "header.timezone": "must be UTC or an offset from UTC-12:00 to UTC+14:00",
   "header.platform": "must be one of web, mobile_ios, mobile_android, admin, api, unknown, all",
-  "header.appVersion": "must look like 1.4.2 (1 to 3 numbers, optional -suffix, at most 32 characters)",
+  "header.appVersion":
+    "must look like 1.4.2, 2.0.0-beta.3 or 1.4.2+815 (1 to 4 numbers of at most 5 digits, optionally -alpha, -beta or -rc, optionally +build)",
   "header.deviceId": "must be 1 to 128 printable ASCII characters",
   "header.bookmark": "must be the X-D1-Bookmark value of an earlier response",
   "account.locked": "The account is pending deletion until {until}; cancel the deletion to change it",
@@ -89,6 +90,9 @@ const en = {
   "text.invisibleOnly": "must contain visible characters, not only invisible or formatting ones",
   "text.forbiddenCharacters":
     "must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
+  "text.invisibleLetters":
+    "must not contain letters that show as nothing (Hangul fillers, the blank Braille pattern and the like)",
+  "text.stackedMarks": "must not stack more than {maximum} accents or other combining marks on one character",
   // A known path called with a method it does not have (src/lib/allowed-methods.ts).
   "status.405": "Method not allowed",
   "request.methodNotAllowed": "{method} is not allowed on this path; allowed: {allowed}",
@@ -124,7 +128,8 @@ const tr: Record<MessageKey, string> = {
   "request.unknownField": "kabul edilen bir alan değil",
   "header.timezone": "UTC veya UTC-12:00 ile UTC+14:00 arasında bir fark olmalı",
   "header.platform": "web, mobile_ios, mobile_android, admin, api, unknown, all değerlerinden biri olmalı",
-  "header.appVersion": "1.4.2 biçiminde olmalı (1 ile 3 sayı, isteğe bağlı -ek, en fazla 32 karakter)",
+  "header.appVersion":
+    "1.4.2, 2.0.0-beta.3 veya 1.4.2+815 biçiminde olmalı (en fazla 5 basamaklı 1 ile 4 sayı, isteğe bağlı -alpha, -beta veya -rc, isteğe bağlı +yapı numarası)",
   "header.deviceId": "1 ile 128 arasında yazdırılabilir ASCII karakter olmalı",
   "header.bookmark": "önceki bir yanıtın X-D1-Bookmark değeri olmalı",
   "account.locked":
@@ -195,6 +200,9 @@ const tr: Record<MessageKey, string> = {
     "yalnızca görünmez veya biçimlendirme karakterlerinden değil, görünür karakterlerden oluşmalı",
   "text.forbiddenCharacters":
     "kontrol, görünmez biçimlendirme, yön denetimi, etiket, özel kullanım veya atanmamış karakterler içermemeli",
+  "text.invisibleLetters":
+    "görünmeyen harfler (Hangul dolgu karakterleri, boş Braille deseni ve benzerleri) içermemeli",
+  "text.stackedMarks": "bir karakter üzerinde {maximum} taneden fazla aksan veya birleşik işaret içermemeli",
   // A known path called with a method it does not have (src/lib/allowed-methods.ts).
   "status.405": "Yönteme izin verilmiyor",
   "request.methodNotAllowed": "Bu yolda {method} kullanılamaz; izin verilenler: {allowed}",
