@@ -54,6 +54,7 @@ const en = {
     "A data export is already being built; GET /api/v1/users/me/data-export shows its state",
   "dataExport.daily": "A data export can be started once a day; the next one from {next}",
   "dataExport.linkInvalid": "The download link is not valid",
+  "dataExport.linkSpelling": "must be spelled exactly as in the link from GET /api/v1/users/me/data-export",
   "dataExport.linkExpired": "The download link has expired; GET /api/v1/users/me/data-export gives a new one",
   "dataExport.gone": "This data export no longer exists",
 
@@ -163,6 +164,7 @@ const tr: Record<MessageKey, string> = {
   "dataExport.daily":
     "Veri dışa aktarımı günde bir kez başlatılabilir; bir sonraki {next} tarihinden itibaren",
   "dataExport.linkInvalid": "İndirme bağlantısı geçerli değil",
+  "dataExport.linkSpelling": "GET /api/v1/users/me/data-export bağlantısındaki yazımla birebir aynı olmalı",
   "dataExport.linkExpired":
     "İndirme bağlantısının süresi doldu; GET /api/v1/users/me/data-export yenisini verir",
   "dataExport.gone": "Bu veri dışa aktarımı artık mevcut değil",
