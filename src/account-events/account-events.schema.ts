@@ -39,7 +39,15 @@ export const UsernameChangedEventSchema = z
     type: z.literal("account.username_changed"),
     ...eventFields,
     oldUsername: z.string().nullable().openapi({ example: "johndoe123" }),
-    newUsername: z.string().openapi({ example: "john.doe" }),
+    newUsername: z
+      .string()
+      .nullable()
+      .openapi({
+        example: "john.doe",
+        description:
+          "Null, like oldUsername, when the event waited more than EVENT_PII_MAX_HOURS (default 72) to be sent: " +
+          "the names were erased; read the user's current username from the API.",
+      }),
   })
   .openapi("AccountUsernameChangedEvent");
 

@@ -25,7 +25,8 @@ function messageOf(row: OutboxRow): AccountEventMessage {
     type: row.type,
     ...fields,
     oldUsername: row.payload?.oldUsername ?? null,
-    newUsername: row.payload?.newUsername ?? "",
+    // Both null once EVENT_PII_MAX_HOURS passed unsent (eraseStaleEventUsernames).
+    newUsername: row.payload?.newUsername ?? null,
   };
 }
 

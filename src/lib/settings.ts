@@ -29,6 +29,8 @@ const settingsSchema = z.object({
   ACCOUNT_DELETION_MAX_BATCHES_PER_RUN: wholeNumber(20, 1),
   USERNAME_CHANGE_COOLDOWN_DAYS: wholeNumber(30, 0),
   USERNAME_HOLD_DAYS: wholeNumber(14, 0),
+  // Hours an account event may keep its old and new usernames while it waits to be sent.
+  EVENT_PII_MAX_HOURS: wholeNumber(72, 1),
   PUBLIC_MEDIA_BASE_URL: z.preprocess(
     unset,
     z

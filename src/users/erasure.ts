@@ -93,7 +93,8 @@ export const ERASURE = {
     createdAt: { keep: "the audit trail" },
   },
   // Finalization erases nothing here: each event must still reach the other services (at least
-  // once), and the sender drops the usernames as soon as the queue accepted the event.
+  // once); the sender drops the usernames as soon as the queue accepted the event, and
+  // eraseStaleEventUsernames after EVENT_PII_MAX_HOURS whether it was sent or not.
   accountEventOutbox: {
     eventId: { keep: "an id for de-duplication" },
     userId: { keep: "the tombstone's id: whose account changed" },
@@ -101,7 +102,9 @@ export const ERASURE = {
     type: { keep: "which transition happened" },
     source: { keep: "who started it (user, cron, admin)" },
     occurredAt: { keep: "when the transition happened" },
-    payload: { keep: "old and new username until the queue accepted the event; then cleared by the sender" },
+    payload: {
+      keep: "old and new username until the queue accepted the event or EVENT_PII_MAX_HOURS passed; then cleared",
+    },
     sentAt: { keep: "delivery state" },
     attempts: { keep: "delivery state" },
   },
