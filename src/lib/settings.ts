@@ -53,6 +53,12 @@ const settingsSchema = z.object({
 
 export type Settings = z.output<typeof settingsSchema>;
 
+/**
+ * Every setting's default: the one place they are written. wrangler.toml leaves these settings
+ * empty (unset), and descriptions (the OpenAPI document, bench scripts) quote them from here.
+ */
+export const SETTING_DEFAULTS: Settings = settingsSchema.parse({});
+
 /** A deployment error: its message names each bad setting, and it surfaces as a logged 500. */
 export class SettingsError extends Error {
   override name = "SettingsError";

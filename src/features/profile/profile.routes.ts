@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { envelopeOf } from "../../lib/envelope";
 import { apiRoute } from "../../lib/route";
+import { SETTING_DEFAULTS } from "../../lib/settings";
 import { UserSchema } from "../../users/user-view";
 import { MAX_PHOTO_BYTES } from "./photo.service";
 import { ProfileUpdateSchema, UsernameChangeSchema } from "./profile.schemas";
@@ -37,11 +38,14 @@ export const patchUsername = apiRoute(
     tags: ["Profile"],
     summary: "Kullanıcı adı değiştir / Change the username",
     description:
-      "30 günde bir kullanıcı adını değiştirir. 3 to 30 characters of a-z 0-9 . _, lowercased; reserved " +
+      `${SETTING_DEFAULTS.USERNAME_CHANGE_COOLDOWN_DAYS} günde bir kullanıcı adını değiştirir. ` +
+      "3 to 30 characters of a-z 0-9 . _, lowercased; reserved " +
       "names are refused (400); the same name is 400; a taken one 409; within the cooldown " +
-      "(USERNAME_CHANGE_COOLDOWN_DAYS, default 30) 409 with the date of the next allowed change. " +
+      `(USERNAME_CHANGE_COOLDOWN_DAYS, default ${SETTING_DEFAULTS.USERNAME_CHANGE_COOLDOWN_DAYS}) 409 with the ` +
+      "date of the next allowed change. " +
       "Lookalikes of reserved and staff names are 400. A given-up name is held for its owner for " +
-      "USERNAME_HOLD_DAYS (default 14): others get 409, the owner may take it back once, even within the cooldown.",
+      `USERNAME_HOLD_DAYS (default ${SETTING_DEFAULTS.USERNAME_HOLD_DAYS}): others get 409, the owner may take ` +
+      "it back once, even within the cooldown.",
     request: { body: { required: true, content: { "application/json": { schema: UsernameChangeSchema } } } },
     responses: userResponse,
   },
