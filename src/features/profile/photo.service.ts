@@ -132,7 +132,9 @@ export async function replacePhoto(
   afterResponse: AfterResponse,
 ): Promise<UserRow> {
   const userId = account.id;
-  if (file.size > MAX_PHOTO_BYTES) throw new ApiError(413, [{ key: "photo.tooLarge" }]);
+  if (file.size > MAX_PHOTO_BYTES) {
+    throw new ApiError(413, [{ key: "photo.tooLarge", params: { maximum: MAX_PHOTO_BYTES / 1024 / 1024 } }]);
+  }
   const upload = new Uint8Array(await file.arrayBuffer());
   checkPhoto(upload, file.type);
   const photoId = newObjectId();
