@@ -125,6 +125,7 @@ export const DownloadQuerySchema = z.object({
     .openapi({
       param: { name: "expires", in: "query" },
       type: "string",
+      maxLength: 11,
       example: "1775642400",
       description: "Epoch seconds, in plain decimal",
     }),
@@ -133,6 +134,7 @@ export const DownloadQuerySchema = z.object({
     .regex(CANONICAL_SIGNATURE, { error: "dataExport.linkSpelling" })
     .openapi({
       param: { name: "signature", in: "query" },
+      maxLength: 43,
       description: "HMAC-SHA256, base64url without padding",
     }),
 });
