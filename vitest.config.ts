@@ -1,10 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 
 export default defineConfig(async () => {
   // The same folder drizzle-kit writes and wrangler applies.
   const migrations = await readD1Migrations("./migrations");
+  const { ratelimits } = unstable_readConfig({ config: "./wrangler.toml" });
   return {
     // The same zod as the deployed bundle (wrangler.toml [alias]): without its message locales.
     resolve: {
@@ -22,13 +24,14 @@ export default defineConfig(async () => {
           // The suite makes many requests per user and per IP: the real limits would turn them
           // into 429s. Rate-limit tests swap in the tight TEST_* limiters instead.
           ratelimits: {
-            MUTATION_LIMITER: { namespace_id: "1001", simple: { limit: 100_000, period: 60 } },
-            PHOTO_UPLOAD_LIMITER: { namespace_id: "1002", simple: { limit: 100_000, period: 60 } },
-            ACCOUNT_DELETION_LIMITER: { namespace_id: "1003", simple: { limit: 100_000, period: 60 } },
-            AUTH_FAILURE_LIMITER: { namespace_id: "1004", simple: { limit: 100_000, period: 60 } },
+            // Every limiter wrangler.toml declares (their one place), with room for the suite.
+            ...Object.fromEntries(
+              ratelimits.map(({ name, namespace_id, simple }) => [
+                name,
+                { namespace_id, simple: { ...simple, limit: 100_000 } },
+              ]),
+            ),
             TEST_TIGHT_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 60 } },
-            // Data export downloads.
-            DATA_EXPORT_DOWNLOAD_LIMITER: { namespace_id: "1005", simple: { limit: 100_000, period: 60 } },
           },
           bindings: {
             TEST_MIGRATIONS: migrations,

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { unstable_readConfig } from "wrangler";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const OUT = join(ROOT, "bench/out");
@@ -20,12 +21,8 @@ export function wrangler(args) {
   });
 }
 
-const LIMITERS = [
-  "MUTATION_LIMITER",
-  "PHOTO_UPLOAD_LIMITER",
-  "ACCOUNT_DELETION_LIMITER",
-  "AUTH_FAILURE_LIMITER",
-];
+// The Rate Limiting bindings as wrangler.toml declares them (their one place).
+const { ratelimits } = unstable_readConfig({ config: join(ROOT, "wrangler.toml") });
 
 /**
  * The built Worker in workerd; `options` adds Miniflare shared options (logs, inspector),
@@ -56,21 +53,14 @@ export async function startBuiltWorker(scriptPath, options = {}, bindings = {}) 
     },
     // The load comes from one user and one IP: limits high enough never to refuse it.
     ratelimits: Object.fromEntries(
-      LIMITERS.map((name, index) => [
+      ratelimits.map(({ name, namespace_id, simple }) => [
         name,
-        { namespace_id: String(1001 + index), simple: { limit: 1_000_000, period: 60 } },
+        { namespace_id, simple: { ...simple, limit: 1_000_000 } },
       ]),
     ),
     bindings: {
       JWT_SECRET: SECRET,
-      JWT_ALGORITHM: "HS256",
-      JWT_JWKS_URL: "",
-      JWT_ISSUER: "",
-      JWT_AUDIENCE: "",
-      ACCOUNT_DELETION_GRACE_DAYS: "28",
-      FINALIZE_CHUNK_ROWS: "4000",
-      USERNAME_CHANGE_COOLDOWN_DAYS: "30",
-      PUBLIC_MEDIA_BASE_URL: "",
+      // Every other setting takes its default (src/lib/settings.ts).
       ALLOWED_ORIGINS: "http://localhost:8787",
       ...bindings,
     },

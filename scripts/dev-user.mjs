@@ -4,12 +4,10 @@
 // JWT_SECRET. Only that line goes to stdout. Works while `npm run dev` is running.
 import { sign } from "hono/jwt";
 import { newObjectId } from "../src/lib/ids.ts";
+import { USERNAME_PATTERN } from "../src/users/username-rule.ts";
 import { info, queryLocal, readDevVars, sqlValue } from "./lib.mjs";
 
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
-// The contract's username rule: 3 to 30 of a-z 0-9 . _, starting with a letter or digit, no "..",
-// not ending in ".".
-const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._]{2,29}$/;
 
 function usage(message) {
   info(message);
@@ -28,7 +26,7 @@ function parseArgs(argv) {
   if (names.length !== 1) usage("give exactly one username");
   // Usernames are compared and stored lowercased.
   const username = names[0].toLowerCase();
-  if (!USERNAME_PATTERN.test(username) || username.includes("..") || username.endsWith("."))
+  if (!USERNAME_PATTERN.test(username))
     usage(
       `invalid username "${names[0]}": 3 to 30 of a-z 0-9 . _, starting with a letter or digit, ` +
         'no "..", not ending in "."',

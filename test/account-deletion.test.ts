@@ -222,7 +222,9 @@ describe("GET and DELETE /users/me/account-deletion", () => {
     await call(DELETION, { method: "DELETE", token: await tokenFor(user.id) });
     // A minute later, on the test's clock (only Date is faked: timers and I/O run as usual).
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 60_000 });
-    const second = await requestDeletion(user.id, { reason: "now for real" }).finally(() => vi.useRealTimers());
+    const second = await requestDeletion(user.id, { reason: "now for real" }).finally(() =>
+      vi.useRealTimers(),
+    );
     expect(second.status).toBe(200);
     expect(second.body.data.status).toBe("pending");
     expect(Date.parse(second.body.data.requestedAt)).toBeGreaterThan(Date.parse(first.body.data.requestedAt));

@@ -17,7 +17,7 @@ import {
   setFinalizeNowFlag,
 } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
-import { api, call, callWith, createUser, db, tokenFor } from "./helpers";
+import { accountHandleOf, api, call, callWith, createUser, db, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 
 // Account events: written with each transition, sent to ACCOUNT_EVENTS after the commit, and
@@ -207,7 +207,9 @@ describe("nothing is sent for a transition that did not commit", () => {
       timezone: "UTC",
       bookmark: null,
     };
-    await expect(requestDeletion(createDb(broken.d1), user.id, null, 28, client)).rejects.toThrow();
+    await expect(
+      requestDeletion(createDb(broken.d1), await accountHandleOf(user.id), null, 28, client),
+    ).rejects.toThrow();
     expect(broken.counts.batches).toBe(1);
     expect(await outboxOf(user.id)).toEqual([]);
     const queue = recordingQueue();

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { follows, liveStreams, users } from "../src/db/schema";
 import { readStats } from "../src/features/users/users.service";
 import { newObjectId } from "../src/lib/ids";
-import { call, createUser, db, tokenFor } from "./helpers";
+import { accountHandleOf, call, createUser, db, tokenFor } from "./helpers";
 
 // GET /users/me/stats reads user_counters, which triggers keep in step with follows and live_streams.
 
@@ -186,7 +186,7 @@ describe("the stats read costs the same whatever the counts", () => {
     const recording = drizzle(env.DB, {
       logger: { logQuery: (sql, params) => logged.push({ sql, params }) },
     });
-    await readStats(recording, userId);
+    await readStats(recording, await accountHandleOf(userId));
     expect(logged).toHaveLength(1);
     const [statement] = logged;
     if (!statement) throw new Error("readStats sent no query");

@@ -1,10 +1,14 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { Hono } from "hono";
 import { sign } from "hono/jwt";
 import { expect } from "vitest";
 import { createDb } from "../src/db/client";
 import { users } from "../src/db/schema";
 import worker from "../src/index";
+import type { AccountHandle } from "../src/lib/account-handle";
+import type { TokenEnv } from "../src/lib/app-env";
+import { requireToken } from "../src/lib/auth";
 import { newObjectId } from "../src/lib/ids";
 import { drainJobs, heldJobsQueue } from "./jobs";
 
@@ -46,6 +50,21 @@ export async function createUser(overrides: NewUser = {}) {
 export function tokenFor(sub: string, claims: Record<string, unknown> = {}, secret = env.JWT_SECRET) {
   const now = Math.floor(Date.now() / 1000);
   return sign({ sub, iat: now, exp: now + 3600, ...claims }, secret, "HS256");
+}
+
+/**
+ * The handle a route gets for this user's token, from the authentication middleware itself (the
+ * only maker of handles): for tests that call a write service directly.
+ */
+export async function accountHandleOf(userId: string): Promise<AccountHandle> {
+  let handle: AccountHandle | undefined;
+  const app = new Hono<TokenEnv>().get("/", requireToken(), (c) => {
+    handle = c.get("account");
+    return c.body(null, 204);
+  });
+  await app.request("/", { headers: { authorization: `Bearer ${await tokenFor(userId)}` } }, env);
+  if (!handle) throw new Error(`no account handle for ${userId}`);
+  return handle;
 }
 
 /** The response envelope, as a client reads it. */

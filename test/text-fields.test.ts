@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type * as z from "zod";
-import { cleanText, comparableText } from "../src/lib/text";
+import { statusMessage, t } from "../src/lib/i18n";
+import { cleanText, comparableText, MAX_STACKED_MARKS } from "../src/lib/text";
 import { call, createUser, tokenFor } from "./helpers";
 
 // Every free-text field goes through cleanText (src/lib/text.ts): NFC, no value made only of
@@ -186,6 +187,49 @@ describe("PUT /api/v1/users/profile: text fields", () => {
     expect(body.data.interests).toEqual(["café", "music"]);
   });
 });
+
+// Padding that is not a format character: letters that show as nothing, and combining marks
+// stacked far past what any script needs ("Zalgo").
+const ZALGO = `Jane${"\u0301\u0302\u0303\u0308\u0327".repeat(8)}`;
+describe.each(["en", "tr"] as const)(
+  "PUT /api/v1/users/profile: invisible padding and stacked marks (%s)",
+  (language) => {
+    const invisible = t(language, "text.invisibleLetters");
+    const stacked = t(language, "text.stackedMarks", { maximum: MAX_STACKED_MARKS });
+
+    it.each([
+      ["name", "U+3164 (Hangul filler) after", { name: "Jane\u3164\u3164\u3164" }, invisible],
+      ["name", "U+115F (Hangul choseong filler) before", { name: "\u115FJane" }, invisible],
+      ["surname", "U+1160 (Hangul jungseong filler) inside", { surname: "R\u1160oe" }, invisible],
+      ["surname", "U+FFA0 (halfwidth Hangul filler) after", { surname: "Roe\uFFA0" }, invisible],
+      ["name", "U+2800 (blank Braille) after", { name: "Jane\u2800\u2800" }, invisible],
+      ["expertise", "U+2800 (blank Braille) inside", { expertise: "de\u2800sign" }, invisible],
+      ["bio", "U+3164 inside", { bio: "Hello\u3164there" }, invisible],
+      ["name", "U+034F (grapheme joiner) inside", { name: "Ja\u034Fne" }, invisible],
+      ["name", "40 stacked combining marks", { name: ZALGO }, stacked],
+      ["bio", "five marks on one letter", { bio: `x${"\u0301".repeat(MAX_STACKED_MARKS + 1)}` }, stacked],
+    ])("refuses %s with %s", async (field, _label, fields, message) => {
+      const { status, body } = await putProfile({ ...base, ...fields }, language);
+      expect(status).toBe(400);
+      expect(body.errors).toEqual([statusMessage(language, 400), `${field}: ${message}`]);
+    });
+
+    it.each([
+      ["Vietnamese (NFC)", { name: "Nguyễn", surname: "Thị Ánh" }],
+      ["Hebrew with points", { name: "\u05E9\u05C1\u05B8\u05DC\u05D5\u05B9\u05DD", surname: "Roe" }],
+      ["Thai with a vowel and a tone mark", { name: "\u0E19\u0E49\u0E33", surname: "Roe" }],
+      ["Hangul syllables", { name: "\uD55C\uAE00", surname: "\uAE40" }],
+      ["a bio of braille art", { ...base, bio: "\u2800\u28FF\u2800\u28FF" }],
+      [
+        `${MAX_STACKED_MARKS} marks on one letter`,
+        { ...base, bio: `x${"\u0301".repeat(MAX_STACKED_MARKS)}` },
+      ],
+    ])("keeps %s", async (_label, fields) => {
+      const { status, body } = await putProfile(fields, language);
+      expect(status, JSON.stringify(body.errors)).toBe(200);
+    });
+  },
+);
 
 describe("POST /api/v1/users/me/account-deletion: the reason", () => {
   it("refuses a reason with a bidi control, and one of invisible characters only", async () => {

@@ -39,8 +39,16 @@ export const UsernameChangedEventSchema = z
     type: z.literal("account.username_changed"),
     ...eventFields,
     oldUsername: z.string().nullable().openapi({ example: "johndoe123" }),
-    // Null when the account was finalized before the event was sent: the names went with it.
-    newUsername: z.string().nullable().openapi({ example: "john.doe" }),
+    newUsername: z
+      .string()
+      .nullable()
+      .openapi({
+        example: "john.doe",
+        description:
+          "Null, like oldUsername, when the names were erased before the event was sent: the account was " +
+          "finalized, or the event waited more than EVENT_PII_MAX_HOURS (default 72); read the user's " +
+          "current username from the API.",
+      }),
   })
   .openapi("AccountUsernameChangedEvent");
 

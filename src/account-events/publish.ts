@@ -25,6 +25,7 @@ function messageOf(row: OutboxRow): AccountEventMessage {
     type: row.type,
     ...fields,
     oldUsername: row.payload?.oldUsername ?? null,
+    // Both null once EVENT_PII_MAX_HOURS passed unsent (eraseStaleEventUsernames).
     newUsername: row.payload?.newUsername ?? null,
   };
 }

@@ -1,5 +1,6 @@
 import type { Db } from "../db/client";
 import type { UserRow } from "../db/schema";
+import type { AccountHandle } from "./account-handle";
 import type { ClientContext } from "./client-headers";
 import type { Language } from "./i18n";
 
@@ -14,26 +15,27 @@ type ApiVariables = { client: ClientContext; db: Db };
 /** The whole app: outside /api (docs, media) the API's variables are not set. */
 export type AppEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & Partial<ApiVariables> & { userId?: string; user?: UserRow };
+  Variables: AlwaysSet & Partial<ApiVariables> & { account?: AccountHandle; user?: UserRow };
 };
 
 /** A router mounted under /api/v1. */
 export type ApiEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & ApiVariables & { userId?: string; user?: UserRow };
+  Variables: AlwaysSet & ApiVariables & { account?: AccountHandle; user?: UserRow };
 };
 
 /**
  * A route behind `requireToken`: the token is valid, and the route's own statement checks the
- * account (it exists, is not finalized) in the same round trip as its work.
+ * account (it exists, is not finalized) in the same round trip as its work: the handle's `row()`
+ * is the only way to name the account in a statement, so the check cannot be left out.
  */
 export type TokenEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & ApiVariables & { userId: string; user?: UserRow };
+  Variables: AlwaysSet & ApiVariables & { account: AccountHandle; user?: UserRow };
 };
 
 /** A route behind `requireUser`: the only place `c.get("user")` is a user. */
 export type AuthedEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & ApiVariables & { userId: string; user: UserRow };
+  Variables: AlwaysSet & ApiVariables & { account: AccountHandle; user: UserRow };
 };

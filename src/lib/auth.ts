@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne, or } from "drizzle-orm";
+import { and, eq, isNull, ne, or, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AsymmetricAlgorithm } from "hono/utils/jwt/jwa";
@@ -7,6 +7,7 @@ import { decodeHeader, type VerifyOptionsWithAlg, verify, verifyWithJwks } from 
 import * as z from "zod";
 import type { Db } from "../db/client";
 import { type UserRow, users } from "../db/schema";
+import type { AccountCondition, AccountHandle } from "./account-handle";
 import type { ApiEnv, AuthedEnv, TokenEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
@@ -164,6 +165,12 @@ export const activeAccount = (userId: string) =>
     or(isNull(users.accountDeletionStatus), ne(users.accountDeletionStatus, "finalized")),
   );
 
+/** The handle of the account a verified token names; made here and nowhere else. */
+function accountHandle(id: string): AccountHandle {
+  const row = (...more: (SQL | undefined)[]) => and(activeAccount(id), ...more) as AccountCondition;
+  return { id, row } as AccountHandle;
+}
+
 async function loadActiveUser(db: Db, userId: string): Promise<UserRow> {
   const [user] = await db.select().from(users).where(activeAccount(userId)).limit(1);
   if (!user) throw new ApiError(401);
@@ -183,9 +190,9 @@ async function refuseAuthentication(c: Context, error: unknown): Promise<never> 
  * account is a 401 first, as behind `requireUser`. An error path, so one more round trip.
  */
 export async function confirmAccount<E extends ApiEnv>(c: Context<E>): Promise<void> {
-  const userId = c.get("userId");
-  if (userId === undefined || c.get("user")) return;
-  const [row] = await c.get("db").select({ id: users.id }).from(users).where(activeAccount(userId)).limit(1);
+  const account: AccountHandle | undefined = c.get("account");
+  if (account === undefined || c.get("user")) return;
+  const [row] = await c.get("db").select({ id: users.id }).from(users).where(account.row()).limit(1);
   if (!row) throw new ApiError(401);
 }
 
@@ -205,7 +212,7 @@ export function requireUser(limiters: readonly LimiterName[] = []) {
       return user;
     };
     const user = await authenticate().catch((error: unknown) => refuseAuthentication(c, error));
-    c.set("userId", user.id);
+    c.set("account", accountHandle(user.id));
     c.set("user", user);
     await next();
   });
@@ -213,10 +220,10 @@ export function requireUser(limiters: readonly LimiterName[] = []) {
 
 /**
  * Verifies the token and counts the user's rate limits, without loading the user: the route's
- * own statement checks the account, so the request costs one D1 round trip, not two. Every
- * statement of such a route must carry the account check (`activeAccount`, or the editable
- * condition, which implies it) and answer 401 when it finds no account; that 401 is counted
- * here like any refused authentication.
+ * own statement checks the account, so the request costs one D1 round trip, not two: the
+ * route gets the account's handle, whose `row()` is the only way to name the account in a
+ * statement, and answers 401 when it finds no account; that 401 is counted here like any
+ * refused authentication.
  */
 export function requireToken(limiters: readonly LimiterName[] = []) {
   return createMiddleware<TokenEnv>(async (c, next) => {
@@ -225,7 +232,8 @@ export function requireToken(limiters: readonly LimiterName[] = []) {
       await Promise.all(limiters.map((limiter) => enforceLimit(c.env, limiter, sub)));
       return sub;
     };
-    c.set("userId", await authenticate().catch((error: unknown) => refuseAuthentication(c, error)));
+    const userId = await authenticate().catch((error: unknown) => refuseAuthentication(c, error));
+    c.set("account", accountHandle(userId));
     await next();
     // The route's statement found no active account (hono's onError already rendered it).
     if (c.error instanceof ApiError && c.error.status === 401) await refuseAuthentication(c, c.error);

@@ -20,18 +20,17 @@ const en = {
   "request.malformedForm": "body: must be valid multipart/form-data",
   "request.unknownField": "is not an accepted field",
   "header.timezone": "must be UTC or an offset from UTC-12:00 to UTC+14:00",
-  "header.platform": "must be one of web, mobile_ios, mobile_android, admin, api, unknown, all",
-  "header.appVersion": "must look like 1.4.2 (1 to 3 numbers, optional -suffix, at most 32 characters)",
+  "header.appVersion":
+    "must look like 1.4.2, 2.0.0-beta.3 or 1.4.2+815 (1 to 4 numbers of at most 5 digits, optionally -alpha, -beta or -rc, optionally +build)",
   "header.deviceId": "must be 1 to 128 printable ASCII characters",
   "header.bookmark": "must be the X-D1-Bookmark value of an earlier response",
   "account.locked": "The account is pending deletion until {until}; cancel the deletion to change it",
-  "profile.handle": "must be letters, digits, . or _ (at most 30 characters)",
-  "profile.facebook": "must be letters, digits, . or _ (at most 50 characters)",
+  "profile.handle": "must be letters, digits, . or _ (at most {maximum} characters)",
   "profile.countryCode": "must be 1 to 3 digits",
   "profile.phoneNumber": "must be 4 to 14 digits",
   "profile.phonePair": "countryCode and phoneNumber go together: give both or neither",
   "profile.birthDate": "must be a date like 1995-06-15",
-  "profile.age": "must give an age from 13 to 120",
+  "profile.age": "must give an age from {minimum} to {maximum}",
   "profile.interestsUnique": "must not repeat an interest",
   "profile.emailTaken": "email: is already in use",
   "username.format":
@@ -43,7 +42,7 @@ const en = {
   "photo.unsupported": "file: must be a JPEG, PNG or WebP image",
   "photo.typeMismatch": "file: declared as {declared} but its content is {actual}",
   "photo.dimensions": "file: width and height must each be 32 to 8192 pixels",
-  "photo.tooLarge": "file: must be at most 5 MiB",
+  "photo.tooLarge": "file: must be at most {maximum} MiB",
   "deletion.alreadyPending": "An account deletion is already pending until {until}",
   "deletion.notPending": "There is no pending account deletion",
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
@@ -53,6 +52,7 @@ const en = {
     "A data export is already being built; GET /api/v1/users/me/data-export shows its state",
   "dataExport.daily": "A data export can be started once a day; the next one from {next}",
   "dataExport.linkInvalid": "The download link is not valid",
+  "dataExport.linkSpelling": "must be spelled exactly as in the link from GET /api/v1/users/me/data-export",
   "dataExport.linkExpired": "The download link has expired; GET /api/v1/users/me/data-export gives a new one",
   "dataExport.gone": "This data export no longer exists",
 
@@ -89,6 +89,9 @@ const en = {
   "text.invisibleOnly": "must contain visible characters, not only invisible or formatting ones",
   "text.forbiddenCharacters":
     "must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
+  "text.invisibleLetters":
+    "must not contain letters that show as nothing (Hangul fillers, the blank Braille pattern and the like)",
+  "text.stackedMarks": "must not stack more than {maximum} accents or other combining marks on one character",
   // A known path called with a method it does not have (src/lib/allowed-methods.ts).
   "status.405": "Method not allowed",
   "request.methodNotAllowed": "{method} is not allowed on this path; allowed: {allowed}",
@@ -123,19 +126,18 @@ const tr: Record<MessageKey, string> = {
   "request.malformedForm": "body: geçerli bir multipart/form-data olmalı",
   "request.unknownField": "kabul edilen bir alan değil",
   "header.timezone": "UTC veya UTC-12:00 ile UTC+14:00 arasında bir fark olmalı",
-  "header.platform": "web, mobile_ios, mobile_android, admin, api, unknown, all değerlerinden biri olmalı",
-  "header.appVersion": "1.4.2 biçiminde olmalı (1 ile 3 sayı, isteğe bağlı -ek, en fazla 32 karakter)",
+  "header.appVersion":
+    "1.4.2, 2.0.0-beta.3 veya 1.4.2+815 biçiminde olmalı (en fazla 5 basamaklı 1 ile 4 sayı, isteğe bağlı -alpha, -beta veya -rc, isteğe bağlı +yapı numarası)",
   "header.deviceId": "1 ile 128 arasında yazdırılabilir ASCII karakter olmalı",
   "header.bookmark": "önceki bir yanıtın X-D1-Bookmark değeri olmalı",
   "account.locked":
     "Hesap {until} tarihine kadar silinmeyi bekliyor; değiştirmek için silme talebini iptal edin",
-  "profile.handle": "harf, rakam, . veya _ olmalı (en fazla 30 karakter)",
-  "profile.facebook": "harf, rakam, . veya _ olmalı (en fazla 50 karakter)",
+  "profile.handle": "harf, rakam, . veya _ olmalı (en fazla {maximum} karakter)",
   "profile.countryCode": "1 ile 3 rakam olmalı",
   "profile.phoneNumber": "4 ile 14 rakam olmalı",
   "profile.phonePair": "countryCode ve phoneNumber birlikte verilmeli: ikisi de ya da hiçbiri",
   "profile.birthDate": "1995-06-15 gibi bir tarih olmalı",
-  "profile.age": "13 ile 120 arasında bir yaş vermeli",
+  "profile.age": "{minimum} ile {maximum} arasında bir yaş vermeli",
   "profile.interestsUnique": "aynı ilgi alanı tekrar edilmemeli",
   "profile.emailTaken": "email: zaten kullanımda",
   "username.format":
@@ -147,7 +149,7 @@ const tr: Record<MessageKey, string> = {
   "photo.unsupported": "file: JPEG, PNG veya WebP bir görsel olmalı",
   "photo.typeMismatch": "file: {declared} olarak bildirilmiş ama içeriği {actual}",
   "photo.dimensions": "file: genişlik ve yükseklik 32 ile 8192 piksel arasında olmalı",
-  "photo.tooLarge": "file: en fazla 5 MiB olmalı",
+  "photo.tooLarge": "file: en fazla {maximum} MiB olmalı",
   "deletion.alreadyPending": "{until} tarihine kadar bekleyen bir hesap silme talebi zaten var",
   "deletion.notPending": "Bekleyen bir hesap silme talebi yok",
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
@@ -158,6 +160,7 @@ const tr: Record<MessageKey, string> = {
   "dataExport.daily":
     "Veri dışa aktarımı günde bir kez başlatılabilir; bir sonraki {next} tarihinden itibaren",
   "dataExport.linkInvalid": "İndirme bağlantısı geçerli değil",
+  "dataExport.linkSpelling": "GET /api/v1/users/me/data-export bağlantısındaki yazımla birebir aynı olmalı",
   "dataExport.linkExpired":
     "İndirme bağlantısının süresi doldu; GET /api/v1/users/me/data-export yenisini verir",
   "dataExport.gone": "Bu veri dışa aktarımı artık mevcut değil",
@@ -195,6 +198,9 @@ const tr: Record<MessageKey, string> = {
     "yalnızca görünmez veya biçimlendirme karakterlerinden değil, görünür karakterlerden oluşmalı",
   "text.forbiddenCharacters":
     "kontrol, görünmez biçimlendirme, yön denetimi, etiket, özel kullanım veya atanmamış karakterler içermemeli",
+  "text.invisibleLetters":
+    "görünmeyen harfler (Hangul dolgu karakterleri, boş Braille deseni ve benzerleri) içermemeli",
+  "text.stackedMarks": "bir karakter üzerinde {maximum} taneden fazla aksan veya birleşik işaret içermemeli",
   // A known path called with a method it does not have (src/lib/allowed-methods.ts).
   "status.405": "Yönteme izin verilmiyor",
   "request.methodNotAllowed": "Bu yolda {method} kullanılamaz; izin verilenler: {allowed}",

@@ -38,6 +38,6 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     route: routePath(c, -1),
     status,
     durationMs: Date.now() - startedAt,
-    userId: c.get("userId") ?? null,
+    userId: c.get("account")?.id ?? null,
   });
 });

@@ -19,6 +19,12 @@ export const PRODUCTION_WARNING =
   "kullanin.\n\n**Production warning:** this operation changes data. When the Production server is " +
   "selected in the playground it changes real production data; use the Development server to try it.";
 
+/** The operation extension that marks a route refused while the account is pending deletion. */
+export const LOCKED_EXTENSION = "x-locked-while-pending-deletion";
+const LOCKED_WHILE_PENDING =
+  "Hesap silinmeyi beklerken 403 döner. Refused with 403 while the account is pending deletion; cancel the " +
+  "deletion (DELETE /users/me/account-deletion) to unlock it.";
+
 const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
   400: "A header, parameter or body field is invalid; one message per problem follows the first",
   401: "Missing, invalid or expired token, or the account no longer exists",
@@ -93,6 +99,12 @@ type ApiRouteOptions = {
   authentication?: "user" | "token";
   /** Changes data: the description carries the production warning. */
   mutates?: boolean;
+  /**
+   * Refused with 403 while the account is pending deletion (the service adds `accountIsEditable`
+   * to `account.row()`): documented, and marked `x-locked-while-pending-deletion` for clients and
+   * for the test that calls every mutating route with a pending account's token.
+   */
+  lockedWhilePending?: boolean;
   /** Error statuses beyond the ones every operation can return. */
   errors?: readonly ErrorStatus[];
   maxBodyBytes?: number;
@@ -109,6 +121,7 @@ type RouteErrors<R extends RouteConfig, O> =
   | 500
   | (IsPublic<O> extends true ? never : 401 | 429)
   | (R["request"] extends { body: object } ? 413 | 415 : never)
+  | (O extends { lockedWhilePending: true } ? 403 : never)
   | (O extends { errors: readonly (infer Extra extends ErrorStatus)[] } ? Extra : never);
 type ErrorResponses<Status extends ErrorStatus> = { [S in Status]: ReturnType<typeof errorResponse> };
 /** What the handler's context holds: the user only behind `requireUser`. */
@@ -141,6 +154,7 @@ export function apiRoute<const R extends RouteConfig, const O extends ApiRouteOp
     400,
     // Authenticated operations: a client IP whose tokens keep being refused gets 429.
     ...(config.public ? [] : [401 as const, 429 as const]),
+    ...(config.lockedWhilePending ? [403 as const] : []),
     ...(config.errors ?? []),
     500,
   ];
@@ -190,7 +204,15 @@ export function apiRoute<const R extends RouteConfig, const O extends ApiRouteOp
       ...Object.keys(clientHeaderParameters).map((name) => ({ $ref: `#/components/parameters/${name}` })),
       ...(revalidated ? [parameterRef(IF_NONE_MATCH_PARAMETER)] : []),
     ],
-    description: config.mutates ? `${PRODUCTION_WARNING}\n\n${route.description ?? ""}` : route.description,
+    description:
+      [
+        config.mutates ? PRODUCTION_WARNING : undefined,
+        route.description,
+        config.lockedWhilePending ? LOCKED_WHILE_PENDING : undefined,
+      ]
+        .filter(Boolean)
+        .join("\n\n") || undefined,
+    ...(config.lockedWhilePending ? { [LOCKED_EXTENSION]: true } : {}),
     responses,
   };
   return createRoute(apiConfig);

@@ -29,6 +29,8 @@ const settingsSchema = z.object({
   FINALIZE_CHUNK_ROWS: wholeNumber(4000, 100),
   USERNAME_CHANGE_COOLDOWN_DAYS: wholeNumber(30, 0),
   USERNAME_HOLD_DAYS: wholeNumber(14, 0),
+  // Hours an account event may keep its old and new usernames while it waits to be sent.
+  EVENT_PII_MAX_HOURS: wholeNumber(72, 1),
   PUBLIC_MEDIA_BASE_URL: z.preprocess(
     unset,
     z
@@ -50,6 +52,12 @@ const settingsSchema = z.object({
 });
 
 export type Settings = z.output<typeof settingsSchema>;
+
+/**
+ * Every setting's default: the one place they are written. wrangler.toml leaves these settings
+ * empty (unset), and descriptions (the OpenAPI document, bench scripts) quote them from here.
+ */
+export const SETTING_DEFAULTS: Settings = settingsSchema.parse({});
 
 /** A deployment error: its message names each bad setting, and it surfaces as a logged 500. */
 export class SettingsError extends Error {

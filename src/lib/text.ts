@@ -14,6 +14,18 @@ const EMOJI_JOINER =
 // selectors…), format characters and the blank Braille pattern.
 const INVISIBLE_ONLY = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\u2800]+$/u;
 const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+// Letters and marks that render as nothing yet are not format characters: the Hangul fillers
+// (U+115F, U+1160, U+3164, U+FFA0), the grapheme joiner U+034F and the Khmer inherent vowels
+// U+17B4/5. Modern input never produces them; a name padded with them passes for another.
+const INVISIBLE_LETTERS = /[\u115F\u1160\u3164\uFFA0]|\u034F|\u17B4|\u17B5/u;
+// The blank Braille pattern draws braille art in a bio; in a one-line field it only pads.
+const BRAILLE_BLANK = /\u2800/u;
+/**
+ * Combining marks one character may carry: Hebrew with points and cantillation, Thai, Tibetan
+ * stacks and Vietnamese (NFC) need at most this many; "Zalgo" text stacks dozens.
+ */
+export const MAX_STACKED_MARKS = 4;
+const STACKED_MARKS = new RegExp(`\\p{M}{${MAX_STACKED_MARKS + 1},}`, "u");
 
 type TextOptions = {
   min?: number;
@@ -38,6 +50,13 @@ export function cleanText({ min = 0, max, multiline = false }: TextOptions) {
     })
     .refine((value) => !forbidden.test(value.replace(EMOJI_JOINER, "")), {
       error: "text.forbiddenCharacters",
+    })
+    .refine((value) => !INVISIBLE_LETTERS.test(value) && (multiline || !BRAILLE_BLANK.test(value)), {
+      error: "text.invisibleLetters",
+    })
+    .refine((value) => !STACKED_MARKS.test(value), {
+      error: "text.stackedMarks",
+      params: { maximum: MAX_STACKED_MARKS },
     });
 }
 

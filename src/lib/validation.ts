@@ -79,8 +79,12 @@ function unionBranchIssue(issue: Extract<Issue, { code: "invalid_union" }>): Iss
 
 /** Our message for one zod issue: never zod's own text, whose words are not ours to show. */
 function messageFor(issue: Issue, input: unknown): { issue: Issue; message: Message } {
-  // Our schemas name a catalog key as their message (refinements, formats with a rule to explain).
-  if (isMessageKey(issue.message)) return { issue, message: { key: issue.message } };
+  // Our schemas name a catalog key as their message (refinements, formats with a rule to explain);
+  // a refinement's numbers come with it (`params`), so the limit is written once, in the schema.
+  if (isMessageKey(issue.message)) {
+    const params = issue.code === "custom" ? (issue.params as Message["params"]) : undefined;
+    return { issue, message: { key: issue.message, params } };
+  }
   switch (issue.code) {
     case "invalid_type":
       return { issue, message: typeMessage(issue, valueAt(input, issue.path)) };

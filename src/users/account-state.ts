@@ -1,12 +1,22 @@
 import { eq, isNull, or } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { type UserRow, users } from "../db/schema";
+import type { AccountCondition } from "../lib/account-handle";
 import { ApiError } from "../lib/errors";
 
 /**
- * The SQL condition every profile write carries: the account is neither pending deletion nor
- * finalized. Checked by the primary inside the write itself, so a stale read can never let a
- * locked account change.
+ * The one way a request writes a user's row: `where` comes from the account handle
+ * (`account.row(...)`), so the statement carries the account check. lint/account-writes.grit
+ * refuses `db.update(users)` outside src/users/ (and the cron's multi-account finalization).
+ */
+export function updateAccount(db: Db, where: AccountCondition, values: SQLiteUpdateSetSource<typeof users>) {
+  return db.update(users).set(values).where(where);
+}
+
+/**
+ * What every profile write adds to `account.row()`: the account is not pending deletion. Checked
+ * by the primary inside the write itself, so a stale read can never let a locked account change.
  */
 export const accountIsEditable = or(
   isNull(users.accountDeletionStatus),

@@ -87,7 +87,8 @@ export const ERASURE = {
     createdAt: { keep: "the audit trail" },
   },
   // Each event must still reach the other services (at least once); the usernames go once the
-  // queue accepted the event, or at finalization (the event is then sent without them).
+  // queue accepted the event, after EVENT_PII_MAX_HOURS whether sent or not
+  // (eraseStaleEventUsernames), or at finalization; the event is then sent without them.
   accountEventOutbox: {
     eventId: { keep: "an id for de-duplication" },
     userId: { keep: "the tombstone's id: whose account changed" },

@@ -476,10 +476,22 @@ export const platformValue = headerValues(fc.constantFrom(...PLATFORMS), [
   "toString",
 ]);
 
+/** Versions in the contract's grammar: 1 to 4 numbers, -alpha/-beta/-rc with an optional .N, +build. */
+export const validAppVersion = fc.stringMatching(
+  /^\d{1,5}(\.\d{1,5}){0,3}(-(alpha|beta|rc)(\.\d{1,5})?)?(\+\d{1,10})?$/,
+);
+
 export const appVersionValue = headerValues(
-  fc.stringMatching(/^\d{1,4}(\.\d{1,4}){0,2}(-[0-9A-Za-z.-]{1,10})?$/),
+  fc.oneof(
+    validAppVersion,
+    fc.stringMatching(/^\d{1,6}(\.\d{1,6}){0,4}(-[0-9A-Za-z.-]{1,10})?(\+[0-9a-z.]{0,11})?$/),
+  ),
   [
     "1.2.3.4",
+    "1.2.3.4.5",
+    "1-john.doe",
+    "1.2.3-beta.1.2",
+    "1.2.3+",
     "v1.2.3",
     "1.",
     "1..2",

@@ -13,6 +13,7 @@ import {
   deletionBodyText,
   hostileString,
   objectText,
+  validAppVersion,
 } from "./arbitraries";
 import { fuzzClient, fuzzParameters, headersFor, requestBody, sendChecked, timeoutFor } from "./properties";
 
@@ -159,7 +160,7 @@ describe("account deletion under fuzzing", () => {
         { nil: undefined },
       );
       const platform = fc.constantFrom(...PLATFORMS);
-      const appVersion = fc.stringMatching(/^\d{1,4}(\.\d{1,4}){0,2}(-[0-9A-Za-z.-]{1,10})?$/);
+      const appVersion = validAppVersion;
       const deviceId = fc
         .string({ minLength: 1, maxLength: 128 })
         .filter((id) => acceptedHeaderValue(id) && id.trim() !== "");

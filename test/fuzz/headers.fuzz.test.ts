@@ -50,7 +50,29 @@ const received = (value: string | undefined) =>
 const VALID: Record<string, (value: string) => boolean> = {
   "x-timezone": (value) => (TIMEZONES as readonly string[]).includes(value),
   "x-platform": (value) => (PLATFORMS as readonly string[]).includes(value),
-  "x-app-version": (value) => value.length <= 32 && /^\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?$/.test(value),
+  "x-app-version": (value) => {
+    // Numbers, then -alpha|-beta|-rc with an optional .N, then +build: told apart by their separators.
+    const [release = "", build, ...extra] = value.split("+");
+    const [numbers = "", stage, ...rest] = release.split("-");
+    const [word, stageNumber, ...tail] = stage?.split(".") ?? [];
+    const number = (part: string | undefined, digits: number) =>
+      part !== undefined &&
+      part.length >= 1 &&
+      part.length <= digits &&
+      [...part].every((c) => c >= "0" && c <= "9");
+    const parts = numbers.split(".");
+    return (
+      extra.length === 0 &&
+      rest.length === 0 &&
+      tail.length === 0 &&
+      parts.length <= 4 &&
+      parts.every((part) => number(part, 5)) &&
+      (stage === undefined ||
+        (["alpha", "beta", "rc"].includes(word ?? "") &&
+          (stageNumber === undefined || number(stageNumber, 5)))) &&
+      (build === undefined || number(build, 10))
+    );
+  },
   "x-device-id": (value) => /^[\x20-\x7e]{1,128}$/.test(value),
 };
 

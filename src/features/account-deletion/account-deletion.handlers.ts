@@ -24,7 +24,13 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 export const requestDeletionHandler: RouteHandler<typeof requestDeletionRoute> = async (c) => {
   const { reason } = c.req.valid("json");
   const graceDays = settings(c.env).ACCOUNT_DELETION_GRACE_DAYS;
-  const row = await requestDeletion(c.get("db"), c.get("userId"), reason || null, graceDays, c.get("client"));
+  const row = await requestDeletion(
+    c.get("db"),
+    c.get("account"),
+    reason || null,
+    graceDays,
+    c.get("client"),
+  );
   publishAfterResponse(c, row.id);
   return c.json(
     success({
@@ -50,7 +56,7 @@ export const getDeletionHandler: RouteHandler<typeof getDeletionRoute> = (c) => 
 };
 
 export const cancelDeletionHandler: RouteHandler<typeof cancelDeletionRoute> = async (c) => {
-  const row = await cancelDeletion(c.get("db"), c.get("userId"), c.get("client"));
+  const row = await cancelDeletion(c.get("db"), c.get("account"), c.get("client"));
   publishAfterResponse(c, row.id);
   return c.json(
     success({
@@ -67,7 +73,7 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (
     await confirmAccount(c);
     throw new ApiError(403, [{ key: "deletion.finalizeNowDisabled" }]);
   }
-  const userId = c.get("userId");
+  const userId = c.get("account").id;
   const db = c.get("db");
   const finalizedAt = new Date();
   const finalized = await finalizeAccount(db, userId, {

@@ -5,6 +5,7 @@ import { statusMessage } from "../../lib/i18n";
 import { OBJECT_ID_PATTERN } from "../../lib/ids";
 import { apiRoute } from "../../lib/route";
 import { DataExportArchiveSchema } from "./data-export.archive";
+import { CANONICAL_EXPIRES, CANONICAL_SIGNATURE } from "./signed-link";
 
 const at = (example: string) => z.iso.datetime().openapi({ example }).nullable();
 
@@ -113,23 +114,29 @@ export const DownloadParamsSchema = z.object({
     .openapi({ param: { name: "exportId", in: "path" }, example: "6a1f0c2e9b3d4e5f60718293", maxLength: 24 }),
 });
 
+// A link has exactly one valid spelling, the one signDownload wrote (signed-link.ts): epoch seconds
+// in plain decimal (no sign, point, exponent, hex or spaces), and the signature in base64url with
+// the unused low bits of its last character zero (four spellings would decode to one MAC).
 export const DownloadQuerySchema = z.object({
-  expires: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(99_999_999_999)
+  expires: z
+    .string()
+    .regex(CANONICAL_EXPIRES, { error: "dataExport.linkSpelling" })
+    .transform(Number)
     .openapi({
       param: { name: "expires", in: "query" },
-      format: "int64",
-      example: 1775642400,
-      description: "Epoch seconds",
+      type: "string",
+      maxLength: 11,
+      example: "1775642400",
+      description: "Epoch seconds, in plain decimal",
     }),
   signature: z
     .string()
-    .length(43)
-    .regex(/^[A-Za-z0-9_-]+$/)
-    .openapi({ param: { name: "signature", in: "query" }, description: "HMAC-SHA256, base64url" }),
+    .regex(CANONICAL_SIGNATURE, { error: "dataExport.linkSpelling" })
+    .openapi({
+      param: { name: "signature", in: "query" },
+      maxLength: 43,
+      description: "HMAC-SHA256, base64url without padding",
+    }),
 });
 
 export const downloadExportRoute = apiRoute(

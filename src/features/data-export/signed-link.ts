@@ -26,6 +26,11 @@ const signedText = (exportId: string, expires: number) =>
 
 export type SignedLink = { expires: number; signature: string };
 
+/** The one spelling of `expires`: epoch seconds in plain decimal, no leading zero. */
+export const CANONICAL_EXPIRES = /^[1-9]\d{0,10}$/;
+/** The one spelling of a 32-byte MAC in base64url: 43 characters, the last one's 2 spare bits zero. */
+export const CANONICAL_SIGNATURE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
 export async function signDownload(
   secret: string | undefined,
   exportId: string,

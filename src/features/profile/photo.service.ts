@@ -1,13 +1,13 @@
-import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { mediaOutbox, type UserRow, users } from "../../db/schema";
+import type { AccountHandle } from "../../lib/account-handle";
 import type { AfterResponse } from "../../lib/after-response";
 import { ApiError } from "../../lib/errors";
 import { newObjectId } from "../../lib/ids";
 import { errorFields, log } from "../../lib/log";
 import { deleteQueuedObjects, queuedKeys, queueProfilePhotos } from "../../media-store/outbox";
 import { bySize, PHOTO_SIZES, PHOTO_URL_SIZE, photoVariantKey } from "../../media-store/photo-keys";
-import { accountIsEditable, accountStateError } from "../../users/account-state";
+import { accountIsEditable, accountStateError, updateAccount } from "../../users/account-state";
 import { inspectImage } from "./photo-image";
 import { renderVariants, VARIANT_CONTENT_TYPE } from "./photo-variants";
 
@@ -99,16 +99,21 @@ async function storeVariants(env: Env, db: Db, userId: string, photoId: string, 
  * atomically: both statements see the same row, so a replaced object is always either referenced
  * or queued.
  */
-async function swapPhoto(db: Db, userId: string, photoId: string, key: string): Promise<UserRow | undefined> {
+async function swapPhoto(
+  db: Db,
+  account: AccountHandle,
+  photoId: string,
+  key: string,
+): Promise<UserRow | undefined> {
   const now = new Date();
-  const editableUser = and(eq(users.id, userId), accountIsEditable);
+  const editableUser = account.row(accountIsEditable);
   const [, updated] = await db.batch([
     queueProfilePhotos(db, editableUser, now),
-    db
-      .update(users)
-      .set({ profilePhotoId: photoId, profilePhotoKey: key, updatedAt: now })
-      .where(editableUser)
-      .returning(),
+    updateAccount(db, editableUser, {
+      profilePhotoId: photoId,
+      profilePhotoKey: key,
+      updatedAt: now,
+    }).returning(),
   ]);
   return updated[0];
 }
@@ -122,24 +127,29 @@ async function swapPhoto(db: Db, userId: string, photoId: string, key: string): 
 export async function replacePhoto(
   env: Env,
   db: Db,
-  userId: string,
+  account: AccountHandle,
   file: File,
   afterResponse: AfterResponse,
 ): Promise<UserRow> {
-  if (file.size > MAX_PHOTO_BYTES) throw new ApiError(413, [{ key: "photo.tooLarge" }]);
+  const userId = account.id;
+  if (file.size > MAX_PHOTO_BYTES) {
+    throw new ApiError(413, [{ key: "photo.tooLarge", params: { maximum: MAX_PHOTO_BYTES / 1024 / 1024 } }]);
+  }
   const upload = new Uint8Array(await file.arrayBuffer());
   checkPhoto(upload, file.type);
   const photoId = newObjectId();
   const keys = await storeVariants(env, db, userId, photoId, upload);
 
-  const updated = await swapPhoto(db, userId, photoId, keys[PHOTO_URL_SIZE]).catch(async (error: unknown) => {
-    // D1 may report an error for a batch that committed: the row says which. If it cannot be read
-    // either, nothing is deleted; the sweep removes the new objects later if no row points to them.
-    const [row] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
-    if (row?.profilePhotoId === photoId) return row;
-    await discardObjects(env, db, userId, Object.values(keys));
-    throw error;
-  });
+  const updated = await swapPhoto(db, account, photoId, keys[PHOTO_URL_SIZE]).catch(
+    async (error: unknown) => {
+      // D1 may report an error for a batch that committed: the row says which. If it cannot be
+      // read either, nothing is deleted; the sweep removes the new objects if no row points to them.
+      const [row] = await db.select().from(users).where(account.row()).limit(1);
+      if (row?.profilePhotoId === photoId) return row;
+      await discardObjects(env, db, userId, Object.values(keys));
+      throw error;
+    },
+  );
   if (!updated) {
     await discardObjects(env, db, userId, Object.values(keys));
     throw (await accountStateError(db, userId)) ?? new ApiError(409);

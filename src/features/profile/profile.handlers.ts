@@ -9,7 +9,7 @@ import type { patchPhoto, patchUsername, putProfile } from "./profile.routes";
 import { changeUsername, updateProfile } from "./profile.service";
 
 export const putProfileHandler: RouteHandler<typeof putProfile> = async (c) => {
-  const row = await updateProfile(c.get("db"), c.get("userId"), c.req.valid("json"));
+  const row = await updateProfile(c.get("db"), c.get("account"), c.req.valid("json"));
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };
 
@@ -18,7 +18,7 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
   const { username } = c.req.valid("json");
   const row = await changeUsername(
     c.get("db"),
-    c.get("userId"),
+    c.get("account"),
     username,
     USERNAME_CHANGE_COOLDOWN_DAYS,
     USERNAME_HOLD_DAYS,
@@ -29,6 +29,6 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
 
 export const patchPhotoHandler: RouteHandler<typeof patchPhoto> = async (c) => {
   const { file } = c.req.valid("form");
-  const row = await replacePhoto(c.env, c.get("db"), c.get("userId"), file, afterResponseOf(c.executionCtx));
+  const row = await replacePhoto(c.env, c.get("db"), c.get("account"), file, afterResponseOf(c.executionCtx));
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };

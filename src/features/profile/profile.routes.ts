@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { envelopeOf } from "../../lib/envelope";
 import { apiRoute } from "../../lib/route";
+import { SETTING_DEFAULTS } from "../../lib/settings";
 import { UserSchema } from "../../users/user-view";
 import { MAX_PHOTO_BYTES } from "./photo.service";
 import { ProfileUpdateSchema, UsernameChangeSchema } from "./profile.schemas";
@@ -22,11 +23,11 @@ export const putProfile = apiRoute(
     description:
       "Kullanıcının tüm profil bilgilerini günceller. Full replacement: `name` and `surname` are required; " +
       "an editable field left out is cleared; any other key (read-only ones included) is a 400 naming it. " +
-      "A taken email is 409. Refused with 403 while the account is pending deletion.",
+      "A taken email is 409.",
     request: { body: { required: true, content: { "application/json": { schema: ProfileUpdateSchema } } } },
     responses: userResponse,
   },
-  { mutates: true, authentication: "token", errors: [403, 409] },
+  { mutates: true, authentication: "token", lockedWhilePending: true, errors: [409] },
 );
 
 export const patchUsername = apiRoute(
@@ -37,15 +38,18 @@ export const patchUsername = apiRoute(
     tags: ["Profile"],
     summary: "Kullanıcı adı değiştir / Change the username",
     description:
-      "30 günde bir kullanıcı adını değiştirir. 3 to 30 characters of a-z 0-9 . _, lowercased; reserved " +
+      `${SETTING_DEFAULTS.USERNAME_CHANGE_COOLDOWN_DAYS} günde bir kullanıcı adını değiştirir. ` +
+      "3 to 30 characters of a-z 0-9 . _, lowercased; reserved " +
       "names are refused (400); the same name is 400; a taken one 409; within the cooldown " +
-      "(USERNAME_CHANGE_COOLDOWN_DAYS, default 30) 409 with the date of the next allowed change. " +
+      `(USERNAME_CHANGE_COOLDOWN_DAYS, default ${SETTING_DEFAULTS.USERNAME_CHANGE_COOLDOWN_DAYS}) 409 with the ` +
+      "date of the next allowed change. " +
       "Lookalikes of reserved and staff names are 400. A given-up name is held for its owner for " +
-      "USERNAME_HOLD_DAYS (default 14): others get 409, the owner may take it back once, even within the cooldown.",
+      `USERNAME_HOLD_DAYS (default ${SETTING_DEFAULTS.USERNAME_HOLD_DAYS}): others get 409, the owner may take ` +
+      "it back once, even within the cooldown.",
     request: { body: { required: true, content: { "application/json": { schema: UsernameChangeSchema } } } },
     responses: userResponse,
   },
-  { mutates: true, authentication: "token", errors: [403, 409] },
+  { mutates: true, authentication: "token", lockedWhilePending: true, errors: [409] },
 );
 
 const PhotoUploadSchema = z
@@ -90,7 +94,8 @@ export const patchPhoto = apiRoute(
   {
     mutates: true,
     authentication: "token",
-    errors: [403, 503],
+    lockedWhilePending: true,
+    errors: [503],
     maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024,
     limiters: ["PHOTO_UPLOAD_LIMITER"],
   },

@@ -2,6 +2,7 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import { AVAILABILITY_STATUSES, GENDERS } from "../../db/schema";
 import { cleanText, comparableText } from "../../lib/text";
+import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from "../../users/username-rule";
 import { reservedNameRule } from "./username-lookalikes";
 
 // In every optional field, absent, null and blank ("") all mean "clear it".
@@ -12,16 +13,24 @@ const optionalText = (max: number, multiline = false) =>
     .nullish()
     .transform((value) => value || null);
 
-const handle = (max: number, error: "profile.handle" | "profile.facebook") =>
+const handle = (max: number) =>
   z
     .string()
     .trim()
     .transform((value) => value.replace(/^@/, ""))
-    .pipe(z.string().regex(new RegExp(`^[A-Za-z0-9._]{0,${max}}$`), { error }))
+    .pipe(
+      z.string().refine((value) => new RegExp(`^[A-Za-z0-9._]{0,${max}}$`).test(value), {
+        error: "profile.handle",
+        params: { maximum: max },
+      }),
+    )
     .nullish()
     .transform((value) => value || null)
     // The document shows the input side of the pipe, which has no bound of its own.
     .openapi({ maxLength: max + 1, pattern: `^@?[A-Za-z0-9._]{0,${max}}$` });
+
+const MIN_AGE = 13;
+const MAX_AGE = 120;
 
 function ageOn(birthDate: Date, today: Date): number {
   const years = today.getUTCFullYear() - birthDate.getUTCFullYear();
@@ -44,9 +53,9 @@ const birthDate = z
   .refine(
     (date) => {
       const age = ageOn(date, new Date());
-      return age >= 13 && age <= 120;
+      return age >= MIN_AGE && age <= MAX_AGE;
     },
-    { error: "profile.age" },
+    { error: "profile.age", params: { minimum: MIN_AGE, maximum: MAX_AGE } },
   )
   .nullish()
   .transform((value) => value ?? null);
@@ -96,11 +105,11 @@ export const ProfileUpdateSchema = z
       .union([z.literal(""), z.email().max(254)])
       .nullish()
       .transform((value) => value || null),
-    instagram: handle(30, "profile.handle"),
-    tiktok: handle(30, "profile.handle"),
-    x: handle(30, "profile.handle"),
-    snapchat: handle(30, "profile.handle"),
-    facebook: handle(50, "profile.facebook"),
+    instagram: handle(30),
+    tiktok: handle(30),
+    x: handle(30),
+    snapchat: handle(30),
+    facebook: handle(50),
   })
   .refine((profile) => (profile.countryCode === null) === (profile.phoneNumber === null), {
     error: "profile.phonePair",
@@ -135,8 +144,8 @@ export const UsernameChangeSchema = z
       .trim()
       .toLowerCase()
       // Upper case is accepted (and lowercased above): the documented pattern says so too.
-      .regex(/^(?=.{3,30}$)[A-Za-z0-9](?!.*\.\.)[A-Za-z0-9._]*(?<!\.)$/, { error: "username.format" })
-      .openapi({ maxLength: 30 })
+      .regex(USERNAME_PATTERN, { error: "username.format" })
+      .openapi({ maxLength: USERNAME_MAX_LENGTH })
       .superRefine((name, ctx) => {
         const rule = reservedNameRule(name);
         if (rule) ctx.addIssue({ code: "custom", message: rule });

@@ -1,12 +1,13 @@
-import { and, eq, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
+import { eq, isNull, lte, not, or, sql } from "drizzle-orm";
 import { usernameChangedEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { isUniqueViolation } from "../../db/errors";
 import { type UserRow, users } from "../../db/schema";
+import type { AccountHandle } from "../../lib/account-handle";
 import { refreshBookmark } from "../../lib/d1-session";
 import { ApiError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
-import { accountIsEditable, accountStateError, lockedError } from "../../users/account-state";
+import { accountIsEditable, accountStateError, lockedError, updateAccount } from "../../users/account-state";
 import {
   heldForOthers,
   holdCutoff,
@@ -17,11 +18,12 @@ import {
 import type { ProfileUpdate } from "./profile.schemas";
 
 /** Replaces the editable profile in one conditional UPDATE; the unique index decides email races. */
-export async function updateProfile(db: Db, userId: string, profile: ProfileUpdate): Promise<UserRow> {
-  const rows = await db
-    .update(users)
-    .set({ ...profile, updatedAt: new Date() })
-    .where(and(eq(users.id, userId), accountIsEditable))
+export async function updateProfile(
+  db: Db,
+  account: AccountHandle,
+  profile: ProfileUpdate,
+): Promise<UserRow> {
+  const rows = await updateAccount(db, account.row(accountIsEditable), { ...profile, updatedAt: new Date() })
     .returning()
     .catch(async (error: unknown) => {
       if (isUniqueViolation(error, "users_email_lower_unique")) {
@@ -31,7 +33,7 @@ export async function updateProfile(db: Db, userId: string, profile: ProfileUpda
       throw error;
     });
   if (rows[0]) return rows[0];
-  throw (await accountStateError(db, userId)) ?? new ApiError(409);
+  throw (await accountStateError(db, account.id)) ?? new ApiError(409);
 }
 
 /**
@@ -43,36 +45,31 @@ export async function updateProfile(db: Db, userId: string, profile: ProfileUpda
  */
 export async function changeUsername(
   db: Db,
-  userId: string,
+  account: AccountHandle,
   username: string,
   cooldownDays: number,
   holdDays: number,
 ): Promise<UserRow> {
   const now = new Date();
   const cutoff = holdCutoff(now, holdDays);
-  const isRevert = revertibleBy(db, username, userId, cutoff);
-  const changing = and(
-    eq(users.id, userId),
+  const isRevert = revertibleBy(db, username, account.id, cutoff);
+  const changing = account.row(
     accountIsEditable,
     or(isNull(users.usernameChangedAt), lte(users.usernameChangedAt, addDays(now, -cooldownDays)), isRevert),
-    not(heldForOthers(db, username, userId, cutoff)),
+    not(heldForOthers(db, username, account.id, cutoff)),
     // Unchanged, or a parallel change of this user's own name landed first: nothing to do.
     sql`${users.username} IS NOT ${username}`,
-  ) as SQL;
+  );
   const [, , rows] = await db
     .batch([
       usernameChangedEvent(db, changing, username, now),
       holdPreviousUsername(db, changing, isRevert, now),
-      db
-        .update(users)
-        // Taking a name back undoes a change: it starts no new cooldown.
-        .set({
-          username,
-          usernameChangedAt: sql`CASE WHEN ${isRevert} THEN ${users.usernameChangedAt} ELSE ${now.getTime()} END`,
-          updatedAt: now,
-        })
-        .where(changing)
-        .returning(),
+      // Taking a name back undoes a change: it starts no new cooldown.
+      updateAccount(db, changing, {
+        username,
+        usernameChangedAt: sql`CASE WHEN ${isRevert} THEN ${users.usernameChangedAt} ELSE ${now.getTime()} END`,
+        updatedAt: now,
+      }).returning(),
       releaseTakenUsername(db, username),
     ])
     .catch(async (error: unknown) => {
@@ -83,7 +80,7 @@ export async function changeUsername(
       throw error;
     });
   if (rows[0]) return rows[0];
-  throw await usernameRefusal(db, userId, username, cutoff, cooldownDays, now);
+  throw await usernameRefusal(db, account.id, username, cutoff, cooldownDays, now);
 }
 
 /** Why a username change changed nothing, from one read. */

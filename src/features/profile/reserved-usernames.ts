@@ -21,6 +21,49 @@ export const STAFF_AND_BRAND = [
   "webmaster",
 ] as const;
 
+/**
+ * Staff words that begin or end no ordinary word: refused glued to anything at either end of a
+ * part (`realadmin`, `adminjohn`, `unofficial`), while `badminton` keeps its admin inside.
+ */
+export const NEVER_GLUED: readonly (typeof STAFF_AND_BRAND)[number][] = [
+  "admin",
+  "admins",
+  "administrator",
+  "helpdesk",
+  "moderator",
+  "moderators",
+  "official",
+  "postmaster",
+  "sysadmin",
+  "verified",
+  "webmaster",
+];
+
+/**
+ * Words that, glued to a staff word, make a claim to speak for the service (`thestaff`,
+ * `realsupport`, `supportcenter`); with the reserved words they are the only glue that counts for
+ * the staff words that do begin ordinary words (`stafford`, `supporters`, `modern`).
+ */
+export const CLAIM_WORDS = [
+  "center",
+  "centre",
+  "chief",
+  "crew",
+  "desk",
+  "global",
+  "head",
+  "hq",
+  "iam",
+  "its",
+  "lead",
+  "main",
+  "office",
+  "original",
+  "real",
+  "service",
+  "the",
+] as const;
+
 /** Paths and pages of the app and its site, which a profile URL could shadow. */
 export const ROUTES = [
   "about",

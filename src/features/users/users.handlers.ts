@@ -9,7 +9,7 @@ export const getMeHandler: RouteHandler<typeof getMe> = (c) =>
   revalidatedJson(c, toUser(c.get("user"), c.env, c.req.url));
 
 export const getMyStatsHandler: RouteHandler<typeof getMyStats> = async (c) => {
-  const stats = await readStats(c.get("db"), c.get("userId"));
+  const stats = await readStats(c.get("db"), c.get("account"));
   if (!stats) throw new ApiError(401);
   return revalidatedJson(c, stats);
 };
