@@ -7,6 +7,7 @@ import { settings } from "../src/lib/settings";
 import { failing } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
 import { callWith, createUser, db, tokenFor } from "./helpers";
+import { runCron } from "./jobs";
 
 // An account event keeps the old and new usernames at most EVENT_PII_MAX_HOURS (default 72),
 // sent or not: a queue that stays down must not keep a finalized account's names. An event that
@@ -77,5 +78,16 @@ describe("eraseStaleEventUsernames", () => {
     const [event] = await outboxOf(user.id);
     expect(event?.sentAt).not.toBeNull();
     expect(event?.payload).toBeNull();
+  });
+});
+
+describe("the cron", () => {
+  it("erases stale usernames before it sends, so an event late past the limit goes out without them", async () => {
+    const { user, occurredAt } = await unsentRename();
+    const queue = recordingQueue();
+    await runCron(new Date(occurredAt.getTime() + 73 * HOUR), { ACCOUNT_EVENTS: queue.binding });
+    const sent = queue.delivered.find((event) => event.userId === user.id);
+    expect(sent).toMatchObject({ type: "account.username_changed", oldUsername: null, newUsername: null });
+    expect((await outboxOf(user.id))[0]?.payload).toBeNull();
   });
 });
