@@ -42,8 +42,12 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ["./test/apply-migrations.ts"],
       include: ["test/**/*.test.ts"],
-      // The JSON report feeds the plain summary line at the end of .ci/run.
-      reporters: ["default", "json"],
+      // A passing run prints its summary only: the Worker's log lines (one per request) are shown
+      // for the tests that fail, where they help, and dropped for the ones that pass.
+      silent: "passed-only",
+      // One line per file, then the summary; the JSON report feeds the plain summary line at the end
+      // of .ci/run.
+      reporters: [["default", { summary: false }], "json"],
       outputFile: { json: "test-results.json" },
     },
   };
