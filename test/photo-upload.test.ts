@@ -253,6 +253,9 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     expect(status).toBe(413);
     expect(body).toMatchObject({ isSuccess: false, statusCode: 413 });
     expect(body.errors[0]).toBe("Payload too large");
+    expect(body.errors[1]).toMatch(
+      /^(file|body): must be at most \d+ bytes|^file: must be at most 5 MiB \(5242880 bytes\)$/,
+    );
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
   });
 

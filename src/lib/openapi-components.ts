@@ -39,6 +39,18 @@ const headers = {
     // Every limiter counts over at most 60 seconds (src/lib/rate-limit.ts).
     schema: { type: "integer" as const, format: "int32", minimum: 1, maximum: 60, example: 60 },
   },
+  WWWAuthenticate: {
+    description:
+      'RFC 6750: `Bearer realm="api"` when no bearer token was sent; `Bearer realm="api", ' +
+      'error="invalid_token", error_description="..."` when the token was refused, with the reason ' +
+      "(malformed, bad signature, expired, not yet valid, wrong issuer or audience, unknown or deleted account)",
+    required: true,
+    schema: {
+      type: "string" as const,
+      maxLength: 256,
+      example: 'Bearer realm="api", error="invalid_token", error_description="The bearer token has expired"',
+    },
+  },
 };
 
 export type HeaderComponent = keyof typeof headers;

@@ -1,7 +1,7 @@
 import { eq, isNull, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type UserRow, users } from "../db/schema";
-import { ApiError } from "../lib/errors";
+import { ApiError, authenticationError } from "../lib/errors";
 
 /**
  * The SQL condition every profile write carries: the account is neither pending deletion nor
@@ -31,7 +31,7 @@ export async function accountStateError(db: Db, userId: string): Promise<ApiErro
     .from(users)
     .where(eq(users.id, userId))
     .limit(1);
-  if (!row || row.status === "finalized") return new ApiError(401);
+  if (!row || row.status === "finalized") return authenticationError("account");
   if (row.status === "pending") return lockedError(row);
   return null;
 }

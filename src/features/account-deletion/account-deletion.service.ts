@@ -3,7 +3,7 @@ import { recordAccountEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { type UserRow, users } from "../../db/schema";
 import type { ClientContext } from "../../lib/client-headers";
-import { ApiError } from "../../lib/errors";
+import { ApiError, authenticationError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
 import { accountStateError } from "../../users/account-state";
 import { auditTransition } from "./audit";
@@ -45,7 +45,7 @@ export async function requestDeletion(
   if (row?.status === "pending" && row.until) {
     throw new ApiError(409, [{ key: "deletion.alreadyPending", params: { until: row.until } }]);
   }
-  throw new ApiError(!row || row.status === "finalized" ? 401 : 409);
+  throw !row || row.status === "finalized" ? authenticationError("account") : new ApiError(409);
 }
 
 export async function cancelDeletion(db: Db, userId: string, client: ClientContext): Promise<UserRow> {

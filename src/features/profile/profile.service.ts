@@ -4,7 +4,7 @@ import type { Db } from "../../db/client";
 import { isUniqueViolation } from "../../db/errors";
 import { type UserRow, users } from "../../db/schema";
 import { refreshBookmark } from "../../lib/d1-session";
-import { ApiError } from "../../lib/errors";
+import { ApiError, authenticationError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
 import { accountIsEditable, accountStateError, lockedError } from "../../users/account-state";
 import {
@@ -106,7 +106,7 @@ async function usernameRefusal(
     .from(users)
     .where(eq(users.id, userId))
     .limit(1);
-  if (!row || row.status === "finalized") return new ApiError(401);
+  if (!row || row.status === "finalized") return authenticationError("account");
   if (row.username === username) return new ApiError(400, [{ key: "username.unchanged" }]);
   if (row.status === "pending") return lockedError(row);
   if (row.heldForOthers) return new ApiError(409, [{ key: "username.recentlyUsed" }]);
