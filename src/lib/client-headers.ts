@@ -104,17 +104,19 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
 
 /** The same headers as OpenAPI parameters, registered once and referenced by every operation. */
 export const clientHeaderParameters = {
-  // A free, negotiated header (tr-TR,tr;q=0.9 means tr; anything unsupported falls back to en), not an enum.
+  // The seeds show the language as a choice of en and tr, defaulting to en, and so does the
+  // playground. The server also negotiates a full header (tr-TR,tr;q=0.9 means tr) and falls back to
+  // en for anything else, so no value is ever refused: clients may send what browsers send.
   AcceptLanguage: z
-    .string()
-    .max(255)
+    .enum(LANGUAGES)
     .optional()
     .openapi({
       param: { name: "Accept-Language", in: "header", required: false },
+      default: "en",
       description:
-        "Uygulama içerisinde seçilen dil / Language of the messages, negotiated as HTTP says: supported " +
-        `${LANGUAGES.join(", ")} (tr-TR,tr;q=0.9 means tr); anything else falls back to en.`,
-      example: "tr-TR,tr;q=0.9,en;q=0.8",
+        "Uygulama içerisinde seçilen dil / Language of the messages: en or tr (default en). A full " +
+        "Accept-Language header is negotiated as HTTP says (tr-TR,tr;q=0.9 means tr); anything else " +
+        "falls back to en, never a 400.",
     }),
   XTimezone: clientHeadersSchema.shape["x-timezone"].openapi({
     param: { name: "X-Timezone", in: "header", required: false },
@@ -126,8 +128,7 @@ export const clientHeaderParameters = {
   }),
   XAppVersion: clientHeadersSchema.shape["x-app-version"].openapi({
     param: { name: "X-App-Version", in: "header", required: false },
-    description: "Uygulama versiyonu (opsiyonel)",
-    example: "1.4.2",
+    description: "Uygulama versiyonu (opsiyonel), like 1.4.2",
     maxLength: 32,
   }),
   XDeviceId: clientHeadersSchema.shape["x-device-id"].openapi({

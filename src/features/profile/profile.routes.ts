@@ -22,7 +22,9 @@ export const putProfile = apiRoute(
     description:
       "Kullanıcının tüm profil bilgilerini günceller. Full replacement: `name` and `surname` are required; " +
       "an editable field left out is cleared; any other key (read-only ones included) is a 400 naming it. " +
-      "A taken email is 409. Refused with 403 while the account is pending deletion.",
+      "A taken email is 409. Refused with 403 while the account is pending deletion. The example holds every " +
+      "editable field: Try it out saves exactly what it shows (put your own values in), and a field deleted " +
+      "from it is cleared.",
     request: { body: { required: true, content: { "application/json": { schema: ProfileUpdateSchema } } } },
     responses: userResponse,
   },

@@ -118,6 +118,9 @@ export const ProfileUpdateSchema = z
       availabilityStatus: "available",
       countryCode: "90",
       phoneNumber: "5551234567",
+      // Every editable field is in the example: Try it out saves exactly what it shows, and a field
+      // deleted from it is cleared, so nothing is erased without being seen.
+      email: "you@example.com",
       instagram: "myinstagram",
       tiktok: "mytiktok",
       x: "mytwitterx",
