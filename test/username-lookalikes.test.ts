@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { reservedNameRule, skeleton } from "../src/features/profile/username-lookalikes";
+import { reservedNameRule, skeleton } from "../src/features/username/username-lookalikes";
 import { call, createUser, tokenFor } from "./helpers";
 
-// The lookalike rule, table by table (src/features/profile/username-lookalikes.ts):
+// The lookalike rule, table by table (src/features/username/username-lookalikes.ts):
 // 1. a reserved name; 2. the skeleton (0→o, 1→l, i→l, 3→e, 5→s, rn→m, vv→w, ...; . _ and
 // trailing digits dropped) of a reserved name; 3. only reserved words, digits and separators;
 // 4. a staff or brand name as one part of the name. A reserved word inside a longer part is fine.

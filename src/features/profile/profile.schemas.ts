@@ -2,7 +2,6 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import { AVAILABILITY_STATUSES, GENDERS } from "../../db/schema";
 import { cleanText, comparableText } from "../../lib/text";
-import { reservedNameRule } from "./username-lookalikes";
 
 // In every optional field, absent, null and blank ("") all mean "clear it".
 
@@ -130,19 +129,3 @@ export const ProfileUpdateSchema = z
   });
 
 export type ProfileUpdate = z.output<typeof ProfileUpdateSchema>;
-
-export const UsernameChangeSchema = z
-  .strictObject({
-    username: z
-      .string()
-      .trim()
-      .toLowerCase()
-      // Upper case is accepted (and lowercased above): the documented pattern says so too.
-      .regex(/^(?=.{3,30}$)[A-Za-z0-9](?!.*\.\.)[A-Za-z0-9._]*(?<!\.)$/, { error: "username.format" })
-      .openapi({ maxLength: 30 })
-      .superRefine((name, ctx) => {
-        const rule = reservedNameRule(name);
-        if (rule) ctx.addIssue({ code: "custom", message: rule });
-      }),
-  })
-  .openapi("UsernameChange", { example: { username: "new.name_2026" } });
