@@ -26,6 +26,7 @@ export default defineConfig(async () => {
             PHOTO_UPLOAD_LIMITER: { namespace_id: "1002", simple: { limit: 100_000, period: 60 } },
             ACCOUNT_DELETION_LIMITER: { namespace_id: "1003", simple: { limit: 100_000, period: 60 } },
             AUTH_FAILURE_LIMITER: { namespace_id: "1004", simple: { limit: 100_000, period: 60 } },
+            USERNAME_AVAILABILITY_LIMITER: { namespace_id: "1006", simple: { limit: 100_000, period: 60 } },
             TEST_TIGHT_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 60 } },
             // Data export downloads.
             DATA_EXPORT_DOWNLOAD_LIMITER: { namespace_id: "1005", simple: { limit: 100_000, period: 60 } },

@@ -1,5 +1,7 @@
 import { createRouter } from "../../lib/router";
-import { patchUsernameHandler } from "./username.handlers";
-import { patchUsername } from "./username.routes";
+import { getUsernameAvailabilityHandler, patchUsernameHandler } from "./username.handlers";
+import { getUsernameAvailability, patchUsername } from "./username.routes";
 
-export const usernameRouter = createRouter().openapi(patchUsername, patchUsernameHandler);
+export const usernameRouter = createRouter()
+  .openapi(patchUsername, patchUsernameHandler)
+  .openapi(getUsernameAvailability, getUsernameAvailabilityHandler);

@@ -23,3 +23,32 @@ export const UsernameChangeSchema = z
     }),
   })
   .openapi("UsernameChange", { example: { username: "new.name_2026" } });
+
+export const UsernameAvailabilityQuerySchema = z.object({
+  username: usernameFormat.openapi({
+    param: { name: "username", in: "query", required: true },
+    example: "new.name_2026",
+  }),
+});
+
+export const AVAILABILITY_REASONS = ["taken", "held", "reserved", "current"] as const;
+export type AvailabilityReason = (typeof AVAILABILITY_REASONS)[number];
+
+export const UsernameAvailabilitySchema = z
+  .object({
+    username: z.string().openapi({ description: "The name as it would be stored (lowercased)" }),
+    available: z.boolean(),
+    reason: z
+      .enum(AVAILABILITY_REASONS)
+      .nullable()
+      .openapi({
+        description:
+          "Why it is not available: taken by another account; held (recently given up by another account); " +
+          "reserved (a reserved or staff name, or a lookalike of one); current (already yours). Null when available.",
+      }),
+  })
+  .openapi("UsernameAvailability", {
+    example: { username: "new.name_2026", available: true, reason: null },
+  });
+
+export type UsernameAvailability = z.infer<typeof UsernameAvailabilitySchema>;

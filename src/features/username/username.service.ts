@@ -1,8 +1,9 @@
-import { and, eq, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, exists, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
 import { usernameChangedEvent } from "../../account-events/outbox";
 import type { Db } from "../../db/client";
 import { isUniqueViolation } from "../../db/errors";
 import { type UserRow, users } from "../../db/schema";
+import { activeAccount } from "../../lib/auth";
 import { refreshBookmark } from "../../lib/d1-session";
 import { ApiError, authenticationError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
@@ -14,6 +15,8 @@ import {
   releaseTakenUsername,
   revertibleBy,
 } from "../../users/username-hold";
+import type { AvailabilityReason, UsernameAvailability } from "./username.schemas";
+import { reservedNameRule } from "./username-lookalikes";
 
 /**
  * Changes the username when the cooldown allows it, or takes back a name the user gave up within
@@ -93,4 +96,39 @@ async function usernameRefusal(
   if (row.heldForOthers) return new ApiError(409, [{ key: "username.recentlyUsed" }]);
   const next = addDays(row.usernameChangedAt ?? now, cooldownDays);
   return new ApiError(409, [{ key: "username.cooldown", params: { next } }]);
+}
+
+/**
+ * Whether the caller could take `username` (well-formed, lowercased) now, and why not: one read,
+ * which is also the token's account check (a missing or finalized account is 401). The reasons
+ * are the change's own rules; the caller's own held name is available to them.
+ */
+export async function usernameAvailability(
+  db: Db,
+  userId: string,
+  username: string,
+  holdDays: number,
+): Promise<UsernameAvailability> {
+  const cutoff = holdCutoff(new Date(), holdDays);
+  const [row] = await db
+    .select({
+      current: users.username,
+      taken: sql<number>`${exists(db.select({ id: users.id }).from(users).where(eq(users.username, username)))}`,
+      held: sql<number>`${heldForOthers(db, username, userId, cutoff)}`,
+    })
+    .from(users)
+    .where(activeAccount(userId))
+    .limit(1);
+  if (!row) throw authenticationError("account");
+  const reason: AvailabilityReason | null =
+    row.current === username
+      ? "current"
+      : reservedNameRule(username)
+        ? "reserved"
+        : row.taken
+          ? "taken"
+          : row.held
+            ? "held"
+            : null;
+  return { username, available: reason === null, reason };
 }
