@@ -286,6 +286,15 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     expect(status).toBe(415);
     expect(body.errors[0]).toBe("Unsupported media type");
   });
+
+  it("refuses a form-urlencoded body with 415 too: it cannot carry a file", async () => {
+    const { token } = await photoUser();
+    const { status, body } = await upload(token, "file=x", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(status).toBe(415);
+    expect(body.errors).toEqual(["Unsupported media type"]);
+  });
 });
 
 describe("PATCH /api/v1/users/profile/photo: replacing a photo", () => {

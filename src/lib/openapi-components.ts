@@ -88,3 +88,11 @@ export function registerSharedComponents(registry: OpenAPIHono["openAPIRegistry"
   for (const [name, parameter] of Object.entries(parameters))
     registry.registerComponent("parameters", name, parameter);
 }
+
+/**
+ * OAS 3.1's schema of binary content (a file, an image): `contentMediaType`, which Swagger UI and
+ * client generators read as binary. The zod-openapi types predate the keyword, hence the cast.
+ */
+export function binaryContent(mediaType: string): { type: "string" } {
+  return { type: "string", contentMediaType: mediaType } as { type: "string" };
+}

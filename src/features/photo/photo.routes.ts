@@ -1,18 +1,29 @@
+import { createMiddleware } from "hono/factory";
 import * as z from "zod";
+import { ApiError } from "../../lib/errors";
+import { binaryContent } from "../../lib/openapi-components";
 import { apiRoute } from "../../lib/route";
 import { updatedUserResponse } from "../../users/user-view";
 import { MAX_PHOTO_BYTES } from "./photo.service";
 
 const PhotoUploadSchema = z
   .object({
+    // OAS 3.1's idiom for a file: generators and Swagger UI read contentMediaType as binary content.
     file: z.instanceof(File, { error: "photo.fileField" }).openapi({
-      type: "string",
-      format: "binary",
+      ...binaryContent("application/octet-stream"),
       description: "Profil fotoğrafı (JPEG, PNG or WebP, at most 5 MiB)",
       maxLength: MAX_PHOTO_BYTES,
     }),
   })
   .openapi("PhotoUpload");
+
+// hono's form validator also parses application/x-www-form-urlencoded, which cannot carry a file:
+// like any other media type than the documented one, it is 415, not a 400 about a missing field.
+const multipartOnly = createMiddleware(async (c, next) => {
+  const mediaType = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "multipart/form-data") throw new ApiError(415);
+  await next();
+});
 
 export const patchPhoto = apiRoute(
   {
@@ -48,5 +59,6 @@ export const patchPhoto = apiRoute(
     errors: [403, 503],
     maxBodyBytes: MAX_PHOTO_BYTES + 64 * 1024,
     limiters: ["PHOTO_UPLOAD_LIMITER"],
+    middleware: [multipartOnly],
   },
 );

@@ -48,7 +48,12 @@ const birthDate = z
     { error: "profile.age" },
   )
   .nullish()
-  .transform((value) => value ?? null);
+  .transform((value) => value ?? null)
+  .openapi({
+    description:
+      "A date (1995-06-15), or midnight UTC as GET /users/me gives it; the age it gives on the day of the " +
+      "request (UTC) must be 13 to 120",
+  });
 
 /**
  * The full replacement of the editable profile: name and surname are required, every other
@@ -71,7 +76,13 @@ export const ProfileUpdateSchema = z
         error: "profile.interestsUnique",
       })
       .nullish()
-      .transform((value) => value ?? []),
+      .transform((value) => value ?? [])
+      .openapi({
+        uniqueItems: true,
+        description:
+          "At most 10, no repeats: compared case-insensitively after NFKC normalization, without " +
+          "default-ignorable characters (music, MUSIC and ｍｕｓｉｃ are one)",
+      }),
     expertise: optionalText(50),
     availabilityStatus: z
       .enum(AVAILABILITY_STATUSES)
@@ -81,14 +92,20 @@ export const ProfileUpdateSchema = z
       .string()
       .trim()
       .regex(/^(\d{1,3})?$/, { error: "profile.countryCode" })
-      .openapi({ maxLength: 3 })
+      .openapi({
+        maxLength: 3,
+        description: "1 to 3 digits; only together with phoneNumber (both or neither)",
+      })
       .nullish()
       .transform((value) => value || null),
     phoneNumber: z
       .string()
       .trim()
       .regex(/^(\d{4,14})?$/, { error: "profile.phoneNumber" })
-      .openapi({ maxLength: 14 })
+      .openapi({
+        maxLength: 14,
+        description: "4 to 14 digits; only together with countryCode (both or neither)",
+      })
       .nullish()
       .transform((value) => value || null),
     email: z
@@ -106,6 +123,10 @@ export const ProfileUpdateSchema = z
     path: ["phoneNumber"],
   })
   .openapi("ProfileUpdate", {
+    // Said in words: an if/then pair of subschemas trips Redocly's example check on a closed object.
+    description:
+      "The whole editable profile. `countryCode` and `phoneNumber` go together: give both (non-empty) or " +
+      "neither (absent, null or empty).",
     example: {
       name: "John",
       surname: "Doe",
