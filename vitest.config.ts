@@ -3,6 +3,10 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 
+// wrangler reads wrangler.toml (and .dev.vars, once `npm run dev` made it) for every test file and
+// says so each time; its warnings and errors still show.
+process.env.WRANGLER_LOG ??= "warn";
+
 export default defineConfig(async () => {
   // The same folder drizzle-kit writes and wrangler applies.
   const migrations = await readD1Migrations("./migrations");
@@ -45,8 +49,12 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ["./test/apply-migrations.ts"],
       include: ["test/**/*.test.ts"],
-      // The JSON report feeds the plain summary line at the end of .ci/run.
-      reporters: ["default", "json"],
+      // A passing run prints its summary only: the Worker's log lines (one per request) are shown
+      // for the tests that fail, where they help, and dropped for the ones that pass.
+      silent: "passed-only",
+      // One line per file, then the summary; the JSON report feeds the plain summary line at the end
+      // of .ci/run.
+      reporters: [["default", { summary: false }], "json"],
       outputFile: { json: "test-results.json" },
     },
   };

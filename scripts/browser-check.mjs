@@ -1,27 +1,29 @@
 // `npm run test:browser`: an end-to-end check of the Swagger UI page at /docs in a real Chromium.
-//   1. starts `npm run dev` (its own process group, output to bench/out/browser-check-dev.log) and
-//      waits for /api/v1/health; it is always stopped at the end (its process group, by the id of
+//   1. starts `npm run dev` on its own port (PORT when set, else a free one the system picks; its own
+//      process group, output to bench/out/browser-check-dev.log) and waits for /api/v1/health; it is always stopped at the end (its process group, by the id of
 //      the process this script started), on failure and on Ctrl-C too;
 //   2. gets a token for the local user "browsercheck" (`npm run -s dev:user -- browsercheck`);
-//   3. opens http://127.0.0.1:8787/docs (not localhost: the docs must work from any address) in
+//   3. opens http://127.0.0.1:<port>/docs (not localhost: the docs must work from any address) in
 //      Debian's Chromium (/usr/bin/chromium, see scripts/ensure-chromium.sh) through playwright-core,
 //      failing on any console error, page error or request to a non-local host;
 //   4. checks the Development server is the page's own origin (the relative server "/"),
 //      authorizes with the token, runs GET /api/v1/users/me/stats and PATCH
 //      /api/v1/users/profile/photo (with test/fixtures/photo-progressive.jpg) through "Try it
-//      out" / "Execute", and checks the responses Swagger UI shows and the uploaded photo's URL;
+//      out" / "Execute", and checks the responses Swagger UI shows and the uploaded photo's URL, and
+//      that the playground sent the defaults the seeds show (Accept-Language en, no X-App-Version);
 //   5. saves a full-page screenshot to bench/out/docs-screenshot.png.
 // Prints one OK line per step on stdout. Exit code 0 when every step passed; 1 with the failing step
-// on stderr; 130 when interrupted. Needs port 8787 free (no other `npm run dev`).
+// on stderr; 130 when interrupted. It never touches a server it did not start.
 import { execFile, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { freePort, pointedPort } from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const PORT = 8787;
+const PORT = pointedPort([]).port ?? (await freePort());
 // Not localhost, which the allowed CORS origin names: Try it out must be same-origin wherever /docs is opened.
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 const DEVELOPMENT_SERVER = "/";
@@ -95,11 +97,11 @@ function startDevServer() {
   mkdirSync(OUT_DIR, { recursive: true });
   const logFd = openSync(DEV_LOG, "w");
   // detached: a new process group led by npm, so wrangler and workerd can be stopped together.
-  devServer = spawn("npm", ["run", "dev"], {
+  devServer = spawn("npm", ["run", "dev", "--", "--port", String(PORT)], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", logFd, logFd],
-    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
+    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", PORT: String(PORT) },
   });
   closeSync(logFd);
   devServer.exited = new Promise((resolve) => {
@@ -164,7 +166,7 @@ async function groupGone(pgid, ms) {
 
 /**
  * Stops the dev server by the id of the process this script started, which leads its own process
- * group: SIGTERM to the group, SIGKILL after 10 s; then checks that port 8787 is closed.
+ * group: SIGTERM to the group, SIGKILL after 10 s; then checks that its port is closed.
  */
 async function stopDevServer() {
   if (!devServer?.pid) return;
@@ -381,24 +383,40 @@ async function runBrowserChecks(token) {
   });
 
   const statsPath = "/api/v1/users/me/stats";
-  await step(`GET ${statsPath}: 200 with followersCount`, async () => {
-    const block = await openTryItOut(page, "GET", statsPath);
-    const { response, shownStatus, shownBody, requestUrl } = await execute(page, block, "GET", statsPath);
-    if (response.request().headers().authorization !== `Bearer ${token}`)
-      fail("the request Swagger UI sent did not carry the token as Authorization: Bearer");
-    if (shownStatus !== "200")
-      fail(
-        `Swagger UI shows status ${shownStatus} (network ${response.status()}): ${shownBody.slice(0, 500)}`,
-      );
-    if (!shownBody.includes("followersCount"))
-      fail(`the response body does not show followersCount: ${shownBody.slice(0, 500)}`);
-    const body = parseShownJson(shownBody, statsPath);
-    if (typeof body?.data?.followersCount !== "number")
-      fail(`data.followersCount is not a number: ${shownBody.slice(0, 500)}`);
-    if (requestUrl && !requestUrl.startsWith(ORIGIN))
-      fail(`the request went to ${requestUrl}, not ${ORIGIN}`);
-    watcher.assertClean(`while running GET ${statsPath}`);
-  });
+  await step(
+    `GET ${statsPath}: 200 with followersCount, sent with Accept-Language en and no X-App-Version`,
+    async () => {
+      const block = await openTryItOut(page, "GET", statsPath);
+      const { response, shownStatus, shownBody, requestUrl } = await execute(page, block, "GET", statsPath);
+      if (response.request().headers().authorization !== `Bearer ${token}`)
+        fail("the request Swagger UI sent did not carry the token as Authorization: Bearer");
+      if (shownStatus !== "200")
+        fail(
+          `Swagger UI shows status ${shownStatus} (network ${response.status()}): ${shownBody.slice(0, 500)}`,
+        );
+      if (!shownBody.includes("followersCount"))
+        fail(`the response body does not show followersCount: ${shownBody.slice(0, 500)}`);
+      const body = parseShownJson(shownBody, statsPath);
+      if (typeof body?.data?.followersCount !== "number")
+        fail(`data.followersCount is not a number: ${shownBody.slice(0, 500)}`);
+      if (requestUrl && !requestUrl.startsWith(ORIGIN))
+        fail(`the request went to ${requestUrl}, not ${ORIGIN}`);
+      // The seeds' playground: the language is an en/tr choice defaulting to en, and no app version
+      // is invented for the developer.
+      const sent = response.request().headers();
+      if (sent["accept-language"] !== "en")
+        fail(`Try it out sent Accept-Language "${sent["accept-language"]}", expected the default "en"`);
+      if ("x-app-version" in sent)
+        fail(`Try it out sent X-App-Version "${sent["x-app-version"]}" by default`);
+      const language = await block
+        .locator('tr[data-param-name="Accept-Language"] select')
+        .inputValue()
+        .catch(() => undefined);
+      if (language !== "en") fail(`the Accept-Language choice shows "${language}", expected "en"`);
+      if (body.errors?.length) fail(`unexpected errors: ${body.errors.join("; ")}`);
+      watcher.assertClean(`while running GET ${statsPath}`);
+    },
+  );
 
   const photoPath = "/api/v1/users/profile/photo";
   const photoUrl = await step(

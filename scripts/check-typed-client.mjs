@@ -23,12 +23,12 @@ if (!existsSync(DOCUMENT)) {
   process.exit(1);
 }
 
-// openapi-typescript types `format: binary` as string unless told otherwise; this is the transform
-// its documentation gives for file uploads, and the one the README tells clients to use.
+// openapi-typescript types binary content (OAS 3.1's `contentMediaType`) as string unless told
+// otherwise; this transform, the one its documentation gives for files, is the one the README shows.
 const BLOB = ts.factory.createTypeReferenceNode(ts.factory.createIdentifier("Blob"));
 const ast = await openapiTS(pathToFileURL(DOCUMENT), {
   silent: true,
-  transform: (schema) => (schema.format === "binary" ? BLOB : undefined),
+  transform: (schema) => (schema.contentMediaType ? BLOB : undefined),
 });
 writeFileSync(TYPES, astToString(ast));
 process.stderr.write(`Wrote ${TYPES}\n`);

@@ -1,13 +1,14 @@
-// `npm run dev:cron [-- --port 8787]`: runs the Cron Trigger once on the running `npm run dev`
+// `npm run dev:cron [-- --port N]`: runs the Cron Trigger once on the running `npm run dev`
 // server, through the URL wrangler prints for it (/cdn-cgi/local/scheduled), then prints the
 // summary lines that its jobs logged (one each), read back from the dev server's log file
-// (`npm run dev` points WRANGLER_LOG_PATH at DEV_LOG_DIR). Only those JSON lines go to stdout.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+// (`npm run dev` points WRANGLER_LOG_PATH at .wrangler/logs/dev-<port>.log). Only those JSON lines
+// go to stdout. The server is the one given by --port or PORT, else the `npm run dev` of this
+// folder; never whatever happens to answer on 8787.
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
-import { DEV_LOG_DIR, info } from "./lib.mjs";
+import { devLogFile, info, targetPort } from "./lib.mjs";
 
+// The handler's own log message (src/features/account-deletion/deletion-cron.ts).
 // Each cron job's log message (src/scheduled.ts).
 const SUMMARY_MESSAGE = "cron job";
 // The jobs log at once, but not in one write: once a line is there, the others get this long.
@@ -16,22 +17,6 @@ const CRON = "*/15 * * * *";
 // wrangler appends to its log file asynchronously: give it a few seconds.
 const LOG_POLLS = 50;
 const LOG_POLL_MS = 100;
-
-const { values } = parseArgs({ options: { port: { type: "string", default: "8787" } } });
-
-/** The dev server's current log file: wrangler starts a new one each run. */
-function currentLogFile() {
-  let files;
-  try {
-    files = readdirSync(DEV_LOG_DIR).filter((name) => /^wrangler-.*\.log$/.test(name));
-  } catch {
-    return undefined;
-  }
-  const newest = files
-    .map((name) => join(DEV_LOG_DIR, name))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  return newest;
-}
 
 function summariesAfter(file, offset) {
   const text = readFileSync(file).subarray(offset).toString("utf8");
@@ -42,17 +27,19 @@ function summariesAfter(file, offset) {
 }
 
 async function main() {
-  const logFile = currentLogFile();
+  const { port, rest } = targetPort(process.argv.slice(2));
+  if (rest.length > 0)
+    throw new Error(`unknown arguments: ${rest.join(" ")} (usage: npm run dev:cron -- [--port N])`);
+  const candidate = devLogFile(port);
+  const logFile = existsSync(candidate) ? candidate : undefined;
   const offset = logFile ? statSync(logFile).size : 0;
-  const url = `http://localhost:${values.port}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`;
+  const url = `http://localhost:${port}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`;
   const response = await fetch(url).catch((error) => {
-    throw new Error(
-      `no dev server at localhost:${values.port} (start it with npm run dev): ${error.message}`,
-    );
+    throw new Error(`no dev server at localhost:${port} (start it with npm run dev): ${error.message}`);
   });
   info(`${url} → ${response.status} ${(await response.text()).trim()}`);
   if (!logFile) {
-    info(`no log file in ${DEV_LOG_DIR}: the summary is in the dev server's terminal`);
+    info(`no ${candidate}: the summary is in the dev server's terminal`);
     return;
   }
   for (let poll = 0; poll < LOG_POLLS; poll += 1) {

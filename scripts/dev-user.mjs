@@ -1,11 +1,14 @@
 // `npm run dev:user -- <username> [--admin]`: makes sure a local user with that username exists
 // (creating a complete registration when absent; --admin adds the admin role), then prints one
 // JSON line {"id","username","token"} with a 24-hour HS256 token signed with .dev.vars'
-// JWT_SECRET. Only that line goes to stdout. Works while `npm run dev` is running.
+// JWT_SECRET. Only that line goes to stdout. Works while `npm run dev` is running: it opens the
+// local D1 database file itself (SQLite, as `npm run dev` and `wrangler d1 execute --local` use
+// it) instead of starting a second wrangler, so it answers in well under a second.
 import { sign } from "hono/jwt";
 import { newObjectId } from "../src/lib/ids.ts";
 import { USERNAME_PATTERN } from "../src/users/username-rule.ts";
-import { info, queryLocal, readDevVars, sqlValue } from "./lib.mjs";
+import { info, readDevVars, sqlValue } from "./lib.mjs";
+import { openLocalDatabase } from "./local-db.mjs";
 
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
@@ -35,7 +38,7 @@ function parseArgs(argv) {
 }
 
 /** Creates the user when the name is free, grants admin if asked, and reads the row back. */
-async function ensureUser(username, admin) {
+function ensureUser(username, admin) {
   const now = Date.now();
   const roles = admin ? ["user", "admin"] : ["user"];
   const row = {
@@ -65,11 +68,17 @@ async function ensureUser(username, admin) {
     statements.push(
       `UPDATE users SET roles = json_insert(roles, '$[#]', 'admin'), updated_at = ${now} WHERE username = ${name} AND NOT EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = 'admin')`,
     );
-  statements.push(`SELECT id, username, roles, account_deletion_status FROM users WHERE username = ${name}`);
-  const results = await queryLocal(statements.join("; "));
-  const user = results.at(-1)?.[0];
-  if (!user) throw new Error(`user ${username} was not found after the insert`);
-  return { user, created: user.id === row.id };
+  const database = openLocalDatabase();
+  try {
+    database.exec(`BEGIN IMMEDIATE; ${statements.join("; ")}; COMMIT`);
+    const user = database
+      .prepare("SELECT id, username, roles, account_deletion_status FROM users WHERE username = ?")
+      .get(username);
+    if (!user) throw new Error(`user ${username} was not found after the insert`);
+    return { user, created: user.id === row.id };
+  } finally {
+    database.close();
+  }
 }
 
 async function main() {
@@ -77,7 +86,7 @@ async function main() {
   const secret = readDevVars().JWT_SECRET;
   if (!secret) throw new Error("JWT_SECRET is missing from .dev.vars");
 
-  const { user, created } = await ensureUser(username, admin);
+  const { user, created } = ensureUser(username, admin);
   info(
     `${created ? "Created" : "Found"} local user ${user.username} (${user.id}), roles ${user.roles}` +
       (user.account_deletion_status ? `, account deletion ${user.account_deletion_status}` : ""),
@@ -90,7 +99,7 @@ async function main() {
 
 main().catch((error) => {
   info(`dev:user failed: ${error.message}`);
-  if (/no such table/.test(error.message))
+  if (/no such table|no local D1 database/.test(error.message))
     info("The local database has no tables yet: run `npm run dev` (or `npm run db:migrate:local`) first.");
   process.exitCode = 1;
 });

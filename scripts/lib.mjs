@@ -1,7 +1,17 @@
 // Shared helpers of the local development scripts (dev, seed, dev-user): running wrangler from
 // node_modules (so the project's Node 22 runs it), reading .dev.vars, and building SQL safely.
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +27,94 @@ export const WRANGLER = join(
 export const DB = "DB";
 /** Where `npm run dev` has wrangler write its log (the Worker's log lines too): dev:cron reads it. */
 export const DEV_LOG_DIR = join(ROOT, ".wrangler", "logs");
+/** One file per running `npm run dev` of this folder, named by its port, holding its pid. */
+const DEV_SERVERS_DIR = join(ROOT, ".wrangler", "dev-servers");
+
+export const DEFAULT_PORT = 8787;
+
+/** The log file of the `npm run dev` serving `port` (one per port, so two servers never mix). */
+export function devLogFile(port) {
+  return join(DEV_LOG_DIR, `dev-${port}.log`);
+}
+
+function parsePort(text, from) {
+  if (!/^\d{1,5}$/.test(text ?? "") || Number(text) < 1 || Number(text) > 65535)
+    throw new Error(`${from} must be a port number from 1 to 65535, not "${text}"`);
+  return Number(text);
+}
+
+/**
+ * The port a script was pointed at: `--port N` (or `--port=N`) among `argv`, else the PORT
+ * environment variable; undefined when neither is given. `rest` is `argv` without the option.
+ */
+export function pointedPort(argv) {
+  const rest = [];
+  let port;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--port") {
+      port = parsePort(argv[i + 1], "--port");
+      i++;
+    } else if (arg.startsWith("--port=")) port = parsePort(arg.slice("--port=".length), "--port");
+    else rest.push(arg);
+  }
+  if (port === undefined && process.env.PORT) port = parsePort(process.env.PORT, "PORT");
+  return { port, rest };
+}
+
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
+/** Records that `npm run dev` (this process) serves `port`; the returned function forgets it. */
+export function recordDevServer(port) {
+  mkdirSync(DEV_SERVERS_DIR, { recursive: true });
+  const file = join(DEV_SERVERS_DIR, `${port}.json`);
+  writeFileSync(file, `${JSON.stringify({ port, pid: process.pid, root: ROOT })}\n`);
+  return () => rmSync(file, { force: true });
+}
+
+/** The ports of the `npm run dev` servers of this folder that are still running. */
+export function runningDevServers() {
+  let names = [];
+  try {
+    names = readdirSync(DEV_SERVERS_DIR).filter((name) => name.endsWith(".json"));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    try {
+      const { port, pid } = JSON.parse(readFileSync(join(DEV_SERVERS_DIR, name), "utf8"));
+      return isRunning(pid) ? [port] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The server a script acts on: the port it was pointed at (`--port`, `PORT`), else the one
+ * `npm run dev` of this folder runs on. Never a guess: a server on 8787 that this folder did not
+ * start (another checkout, another project) is left alone unless pointed at.
+ */
+export function targetPort(argv) {
+  const { port, rest } = pointedPort(argv);
+  if (port !== undefined) return { port, rest };
+  const running = runningDevServers();
+  if (running.length === 1) return { port: running[0], rest };
+  if (running.length === 0)
+    throw new Error(
+      "no `npm run dev` of this folder is running: start it, or point at a server with --port N or PORT=N",
+    );
+  throw new Error(
+    `several \`npm run dev\` of this folder are running (ports ${running.join(", ")}): choose one with --port N`,
+  );
+}
 
 /**
  * The environment for wrangler: node_modules/.bin first on PATH, so its `#!/usr/bin/env node` finds
@@ -176,4 +274,31 @@ export function insertOrIgnore(table, row) {
   return `INSERT OR IGNORE INTO ${sqlName(table)} (${columns.map(sqlName).join(", ")}) VALUES (${columns
     .map((column) => sqlValue(row[column]))
     .join(", ")});`;
+}
+
+/** Rejects when something already listens on `port` (any interface), before any slow set-up. */
+export function assertPortFree(port) {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (error) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${port} is already in use: choose another with --port N or PORT=N`)
+          : error,
+      ),
+    );
+    server.listen(port, () => server.close(() => resolve()));
+  });
+}
+
+/** A port nothing listens on now, chosen by the system. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }

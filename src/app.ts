@@ -9,7 +9,9 @@ import { mountDocs } from "./features/docs";
 import { featureFlagsRouter } from "./features/feature-flags";
 import { healthRouter } from "./features/health";
 import { mediaRouter } from "./features/media";
+import { photoRouter } from "./features/photo";
 import { profileRouter } from "./features/profile";
+import { usernameRouter } from "./features/username";
 import { usersRouter } from "./features/users";
 import { allowedMethodsOf } from "./lib/allowed-methods";
 import type { AppEnv } from "./lib/app-env";
@@ -77,6 +79,8 @@ export function createApp() {
   app.route("/api/v1", healthRouter);
   app.route("/api/v1", usersRouter);
   app.route("/api/v1", profileRouter);
+  app.route("/api/v1", usernameRouter);
+  app.route("/api/v1", photoRouter);
   app.route("/api/v1", accountDeletionRouter);
   app.route("/api/v1", dataExportRouter);
   app.route("/api/v1", featureFlagsRouter);

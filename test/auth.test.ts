@@ -35,11 +35,35 @@ async function expectAccepted(authorization: string, userId: string, overrides: 
   expect(body.data._id).toBe(userId);
 }
 
-async function expectRefused(authorization: string | null, overrides: Partial<Env> = {}) {
-  const { status, body } = await fetchMe(authorization, overrides);
+const REASONS = {
+  missing: "No bearer token was sent: send Authorization: Bearer <token>",
+  malformed: "The bearer token is malformed",
+  signature: "The bearer token's signature is not valid",
+  expired: "The bearer token has expired",
+  notYetValid: "The bearer token is not valid yet",
+  claims: "The bearer token was issued for another issuer or audience",
+  account: "The bearer token's account does not exist or has been deleted",
+};
+type Reason = keyof typeof REASONS;
+
+/**
+ * A 401 that says why, as RFC 6750 does: the challenge names the realm, and once a token was
+ * sent, `invalid_token` with the same reason `errors[1]` gives people.
+ */
+async function expectRefused(authorization: string | null, overrides: Partial<Env> = {}, reason?: Reason) {
+  const { status, body, response } = await fetchMe(authorization, overrides);
   expect(status).toBe(401);
   expect(body).toMatchObject({ isSuccess: false, statusCode: 401, data: null });
-  expect(body.errors).toEqual(["Authentication required"]);
+  expect(body.errors).toHaveLength(2);
+  expect(body.errors[0]).toBe("Authentication required");
+  expect(Object.values(REASONS)).toContain(body.errors[1]);
+  if (reason) expect(body.errors[1]).toBe(REASONS[reason]);
+  const challenge = response.headers.get("www-authenticate");
+  expect(challenge).toBe(
+    body.errors[1] === REASONS.missing
+      ? 'Bearer realm="api"'
+      : `Bearer realm="api", error="invalid_token", error_description="${body.errors[1]}"`,
+  );
 }
 
 let userId: string;
@@ -52,14 +76,14 @@ describe("the Authorization header", () => {
     await expectAccepted(bearer(await tokenFor(userId)), userId);
   });
 
-  it("no header is refused", () => expectRefused(null));
+  it("no header is refused", () => expectRefused(null, {}, "missing"));
 
-  it("an empty header is refused", () => expectRefused(""));
+  it("an empty header is refused", () => expectRefused("", {}, "missing"));
 
-  it("`Bearer` with no token is refused", () => expectRefused("Bearer"));
+  it("`Bearer` with no token is refused", () => expectRefused("Bearer", {}, "missing"));
 
   it("the Basic scheme is refused", async () => {
-    await expectRefused(`Basic ${btoa(`${userId}:${await tokenFor(userId)}`)}`);
+    await expectRefused(`Basic ${btoa(`${userId}:${await tokenFor(userId)}`)}`, {}, "missing");
   });
 
   it("the Token scheme is refused", async () => expectRefused(`Token ${await tokenFor(userId)}`));
@@ -75,7 +99,7 @@ describe("the Authorization header", () => {
   it("a token with a fourth part is refused", async () =>
     expectRefused(bearer(`${await tokenFor(userId)}.AAAA`)));
 
-  it("garbage is refused", () => expectRefused("Bearer not-a-jwt"));
+  it("garbage is refused", () => expectRefused("Bearer not-a-jwt", {}, "malformed"));
 });
 
 describe("algorithm and signature", () => {
@@ -105,7 +129,11 @@ describe("algorithm and signature", () => {
   });
 
   it("a token signed with another secret is refused", async () => {
-    await expectRefused(bearer(await tokenFor(userId, {}, "another-secret-0123456789abcdef0123456789")));
+    await expectRefused(
+      bearer(await tokenFor(userId, {}, "another-secret-0123456789abcdef0123456789")),
+      {},
+      "signature",
+    );
   });
 
   it("a token signed with an empty secret is refused", async () => {
@@ -154,10 +182,43 @@ describe("algorithm and signature", () => {
   });
 });
 
+describe("every 401 says why, in the request's language", () => {
+  it("gives the reason in Turkish, and the challenge in English (its ASCII description)", async () => {
+    const token = await tokenFor(userId, { iat: nowSeconds() - 3600, exp: nowSeconds() - 120 });
+    const { status, body, response } = await callWith(
+      ME,
+      {},
+      {
+        headers: { authorization: bearer(token), "accept-language": "tr" },
+      },
+    );
+    expect(status).toBe(401);
+    expect(body.errors).toEqual(["Kimlik doğrulaması gerekli", "Bearer belirtecinin süresi dolmuş"]);
+    expect(response.headers.get("www-authenticate")).toBe(
+      `Bearer realm="api", error="invalid_token", error_description="${REASONS.expired}"`,
+    );
+  });
+
+  it("on a route that checks the account in its own statement too", async () => {
+    const { status, body, response } = await callWith(
+      "/api/v1/users/me/stats",
+      {},
+      {
+        headers: { authorization: bearer(await tokenFor(newObjectId())) },
+      },
+    );
+    expect(status).toBe(401);
+    expect(body.errors).toEqual(["Authentication required", REASONS.account]);
+    expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
+  });
+});
+
 describe("time claims (30 s leeway)", () => {
   it("expired 2 minutes ago is refused", async () => {
     await expectRefused(
       bearer(await tokenFor(userId, { iat: nowSeconds() - 3600, exp: nowSeconds() - 120 })),
+      {},
+      "expired",
     );
   });
 
@@ -169,7 +230,7 @@ describe("time claims (30 s leeway)", () => {
   });
 
   it("no exp at all is refused", async () => {
-    await expectRefused(bearer(await tokenFor(userId, { exp: undefined })));
+    await expectRefused(bearer(await tokenFor(userId, { exp: undefined })), {}, "malformed");
   });
 
   it("a non-numeric exp is refused", async () => {
@@ -177,7 +238,7 @@ describe("time claims (30 s leeway)", () => {
   });
 
   it("nbf 2 minutes ahead is refused", async () => {
-    await expectRefused(bearer(await tokenFor(userId, { nbf: nowSeconds() + 120 })));
+    await expectRefused(bearer(await tokenFor(userId, { nbf: nowSeconds() + 120 })), {}, "notYetValid");
   });
 
   it("nbf 10 seconds ahead is accepted (leeway)", async () => {
@@ -211,7 +272,7 @@ describe("iss and aud when configured", () => {
 
   it("a wrong iss is refused", async () => {
     const token = await tokenFor(userId, { iss: "https://evil.example", aud: "profile-api" });
-    await expectRefused(bearer(token), configured);
+    await expectRefused(bearer(token), configured, "claims");
   });
 
   it("a missing iss is refused", async () => {
@@ -220,7 +281,7 @@ describe("iss and aud when configured", () => {
 
   it("a wrong aud is refused", async () => {
     const token = await tokenFor(userId, { iss: "https://issuer.example", aud: "other-api" });
-    await expectRefused(bearer(token), configured);
+    await expectRefused(bearer(token), configured, "claims");
   });
 
   it("a missing aud is refused", async () => {
@@ -247,7 +308,7 @@ describe("sub and the account", () => {
   });
 
   it("a valid token for an id with no user row is refused", async () => {
-    await expectRefused(bearer(await tokenFor(newObjectId())));
+    await expectRefused(bearer(await tokenFor(newObjectId())), {}, "account");
   });
 
   it("a finalized account is refused", async () => {
@@ -259,7 +320,7 @@ describe("sub and the account", () => {
       accountDeletionFinalizedAt: now,
       deletedAt: now,
     });
-    await expectRefused(bearer(await tokenFor(user.id)));
+    await expectRefused(bearer(await tokenFor(user.id)), {}, "account");
   });
 
   it("a pending or cancelled deletion still authenticates", async () => {

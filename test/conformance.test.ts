@@ -197,6 +197,14 @@ describe("each operation's own statuses", () => {
     );
   });
 
+  it("GET /users/username-availability: 200 for a free name and for a taken one", async () => {
+    const other = await createUser();
+    const { token } = await signedIn();
+    const path = "/api/v1/users/username-availability";
+    for (const name of [`free_${Date.now()}`, other.username ?? ""])
+      await expectConforms({ method: "GET", path, url: `${path}?username=${name}`, token }, 200);
+  });
+
   it("PATCH /users/profile/photo (200, 503), then the photo: 200, 304, 404 and 500", async () => {
     const { user, token } = await signedIn();
     const uploaded = await expectConforms({ method: "PATCH", path: PHOTO, token, body: photoForm() }, 200);

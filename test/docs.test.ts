@@ -175,15 +175,25 @@ describe("GET /openapi.json", () => {
     }
   });
 
-  it("documents Accept-Language as a free, negotiated header naming the supported languages", () => {
+  it("documents Accept-Language as the seeds show it: a choice of en and tr, en by default", () => {
     const parameter = document.components.parameters.AcceptLanguage as unknown as {
       description: string;
       schema: { $ref: string };
     };
     const schema = document.components.schemas[parameter.schema.$ref.split("/").pop() ?? ""];
-    expect(schema).toMatchObject({ type: "string", maxLength: expect.any(Number) });
-    expect(schema).not.toHaveProperty("enum");
-    expect(parameter.description).toMatch(/\ben, tr\b/);
+    expect(schema).toMatchObject({ type: "string", enum: ["en", "tr"], default: "en" });
+    expect(schema).not.toHaveProperty("example");
+    expect(parameter.description).toMatch(/tr-TR,tr;q=0.9 means tr/);
+  });
+
+  it("invents no value the playground would send by default (no example of X-App-Version or X-Device-Id)", () => {
+    for (const name of ["XAppVersion", "XDeviceId"]) {
+      const parameter = document.components.parameters[name] as unknown as { schema: { $ref: string } };
+      const schema = document.components.schemas[parameter.schema.$ref.split("/").pop() ?? ""];
+      expect(schema, name).not.toHaveProperty("example");
+      expect(schema, name).not.toHaveProperty("default");
+      expect(parameter, name).not.toHaveProperty("example");
+    }
   });
 
   it("the revalidated reads take If-None-Match and document a 304 without a body", () => {

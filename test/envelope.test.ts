@@ -46,11 +46,15 @@ describe("error envelopes", () => {
     expect(body.errors[0]).toBe("Validation failed");
   });
 
-  it("401 for a missing token", async () => {
-    const { status, body } = await call("/api/v1/users/me");
+  it("401 for a missing token, with the RFC 6750 challenge and the reason", async () => {
+    const { status, body, response } = await call("/api/v1/users/me");
     expect(status).toBe(401);
     expectErrorEnvelope(401, body);
-    expect(body.errors).toEqual(["Authentication required"]);
+    expect(body.errors).toEqual([
+      "Authentication required",
+      "No bearer token was sent: send Authorization: Bearer <token>",
+    ]);
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="api"');
   });
 
   it.each(["/api/v1/nope", "/nope", "/api/v2/users/me"])("404 for the unknown route %s", async (path) => {

@@ -38,7 +38,7 @@ describe("the admin feature-flag routes", () => {
   it("refuses a user without the admin role: 403 on GET and PUT, and the flag stays off", async () => {
     const list = await call(FLAGS, { token: userToken });
     expect(list.status).toBe(403);
-    expect(list.body.errors[0]).toBe("Insufficient permissions");
+    expect(list.body.errors).toEqual(["Insufficient permissions", "This needs the admin role"]);
     const put = await call(`${FLAGS}/${FLAG}`, { method: "PUT", token: userToken, json: { enabled: true } });
     expect(put.status).toBe(403);
     expect(await env.FLAGS.get(`feature-flag:${FLAG}`)).toBeNull();

@@ -299,7 +299,10 @@ describe("finalize-now, end to end", () => {
     for (const [method, path, init] of attempts) {
       const { status, body } = await call(path, { method, token, ...init });
       expect({ method, path, status }).toEqual({ method, path, status: 401 });
-      expect(body.errors).toEqual(["Authentication required"]);
+      expect(body.errors).toEqual([
+        "Authentication required",
+        "The bearer token's account does not exist or has been deleted",
+      ]);
     }
     // Nothing came back to life.
     const row = (await rawUser(leaving.user.id)) ?? {};

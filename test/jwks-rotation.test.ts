@@ -92,7 +92,7 @@ describe("key rotation", () => {
     endpoints.set(url, { keys: [jwks[0], jwks[1]] });
     const early = await me(url, 1);
     expect(early.status).toBe(401);
-    expect(early.errors).toEqual(["Authentication required"]);
+    expect(early.errors).toEqual(["Authentication required", "The bearer token's signature is not valid"]);
     expect(fetchesOf(url)).toBe(1);
   });
 
@@ -117,7 +117,7 @@ describe("a token whose header cannot be read", () => {
       { headers: { authorization: "Bearer bm90LWpzb24.e30.c2ln" } },
     );
     expect(status).toBe(401);
-    expect(body.errors).toEqual(["Authentication required"]);
+    expect(body.errors).toEqual(["Authentication required", "The bearer token is malformed"]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ImageType, inspectImage, MAX_SIDE, MIN_SIDE } from "../src/features/profile/photo-image";
+import { type ImageType, inspectImage, MAX_SIDE, MIN_SIDE } from "../src/features/photo/photo-image";
 import {
   emptyIdatPng,
   gif,

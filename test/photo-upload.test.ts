@@ -253,6 +253,9 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     expect(status).toBe(413);
     expect(body).toMatchObject({ isSuccess: false, statusCode: 413 });
     expect(body.errors[0]).toBe("Payload too large");
+    expect(body.errors[1]).toMatch(
+      /^(file|body): must be at most \d+ bytes|^file: must be at most 5 MiB \(5242880 bytes\)$/,
+    );
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
   });
 
@@ -282,6 +285,15 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     });
     expect(status).toBe(415);
     expect(body.errors[0]).toBe("Unsupported media type");
+  });
+
+  it("refuses a form-urlencoded body with 415 too: it cannot carry a file", async () => {
+    const { token } = await photoUser();
+    const { status, body } = await upload(token, "file=x", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(status).toBe(415);
+    expect(body.errors).toEqual(["Unsupported media type"]);
   });
 });
 

@@ -340,7 +340,7 @@ describe("PUT /api/v1/users/profile: the request body itself", () => {
     const { status, body } = await put({ ...base, bio: "b".repeat(17 * 1024) });
     expect(status).toBe(413);
     expect(body.isSuccess).toBe(false);
-    expect(body.errors[0]).toBe("Payload too large");
+    expect(body.errors).toEqual(["Payload too large", "body: must be at most 16384 bytes"]);
   });
 });
 

@@ -79,7 +79,10 @@ describe("MUTATION_LIMITER: per user, every request that changes data", () => {
 
     const third = await callWith(PROFILE, limited, { method: "PUT", token, json: profile("Three") });
     expectTooMany(third);
-    expect(third.body.errors).toEqual(["Too many requests"]);
+    expect(third.body.errors).toEqual([
+      "Too many requests",
+      "Too many requests in a short time; try again in 60 seconds",
+    ]);
     // The refused request changed nothing.
     expect((await storedUser(user.id)).name).toBe("Two");
   });

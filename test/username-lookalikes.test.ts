@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { reservedNameRule, skeleton } from "../src/features/profile/username-lookalikes";
+import { reservedNameRule, skeleton } from "../src/features/username/username-lookalikes";
 import { statusMessage, t } from "../src/lib/i18n";
 import { call, createUser, tokenFor } from "./helpers";
 
-// The lookalike rule, table by table (src/features/profile/username-lookalikes.ts):
+// The lookalike rule, table by table (src/features/username/username-lookalikes.ts):
 // 1. a reserved name; 2. the skeleton (0→o, 1→l, i→l, 3→e, 5→s, then rn→m, vv→w, cl→d; . _ and
 // trailing digits dropped) of a reserved name; 3. only reserved words, digits and separators;
 // 4. a staff or brand name as one part of the name; 5. a staff word glued to another word. A

@@ -4,12 +4,18 @@ import { createMiddleware } from "hono/factory";
 import type { AsymmetricAlgorithm } from "hono/utils/jwt/jwa";
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
 import { decodeHeader, type VerifyOptionsWithAlg, verify, verifyWithJwks } from "hono/utils/jwt/jwt";
+import {
+  JwtPayloadRequiresAud,
+  JwtTokenAudience,
+  JwtTokenIssuer,
+  JwtTokenSignatureMismatched,
+} from "hono/utils/jwt/types";
 import * as z from "zod";
 import type { Db } from "../db/client";
 import { type UserRow, users } from "../db/schema";
 import type { AccountCondition, AccountHandle } from "./account-handle";
 import type { ApiEnv, AuthedEnv, TokenEnv } from "./app-env";
-import { ApiError } from "./errors";
+import { ApiError, type AuthFailure, authenticationError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
 import { errorFields, log } from "./log";
 import { clientIp, enforceLimit, type LimiterName } from "./rate-limit";
@@ -118,14 +124,25 @@ const headerKid = (token: string): Promise<string | undefined> =>
       () => undefined,
     );
 
+/** Why hono's verification refused a token. */
+function verificationFailure(error: unknown): AuthFailure {
+  if (error instanceof JwtTokenSignatureMismatched) return "signature";
+  const claims = [JwtTokenIssuer, JwtTokenAudience, JwtPayloadRequiresAud];
+  if (claims.some((type) => error instanceof type)) return "claims";
+  return "malformed";
+}
+
 /**
  * Verifies a bearer token against the configured algorithm (never the token's own `alg`) and
- * returns its claims. Every way a token can be wrong is a 401.
+ * returns its claims. Every way a token can be wrong is a 401 that says which.
  */
 export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<TokenClaims> {
-  // The scheme is case-insensitive (RFC 9110); the token is three base64url parts.
-  const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization ?? "")?.[1];
-  if (!token) throw new ApiError(401);
+  // The scheme is case-insensitive (RFC 9110); another scheme is no bearer token at all.
+  const credentials = /^Bearer(?: (.*))?$/i.exec(authorization?.trim() ?? "")?.[1];
+  if (credentials === undefined || credentials === "") throw authenticationError("missing");
+  // Three base64url parts.
+  const token = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.exec(credentials)?.[0];
+  if (!token) throw authenticationError("malformed");
   const { algorithm, jwksUrl, secret, JWT_ISSUER, JWT_AUDIENCE } = tokenSettings(env);
   // Time claims are checked below, with leeway; hono's own checks allow none and skip a missing exp.
   const options: VerifyOptionsWithAlg = {
@@ -136,7 +153,11 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
     ...(JWT_ISSUER ? { iss: JWT_ISSUER } : {}),
     ...(JWT_AUDIENCE ? { aud: JWT_AUDIENCE } : {}),
   };
-  const keys = jwksUrl ? await jwksKeys(jwksUrl, await headerKid(token)) : null;
+  const kid = jwksUrl ? await headerKid(token) : undefined;
+  const keys = jwksUrl ? await jwksKeys(jwksUrl, kid) : null;
+  // A kid the issuer's key set does not have: signed by a key we do not trust.
+  if (keys && kid !== undefined && !keys.some((key) => key.kid === kid))
+    throw authenticationError("signature");
   const payload = await (keys
     ? verifyWithJwks(token, {
         keys,
@@ -145,16 +166,16 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
       })
     : verify(token, await hmacKey(secret), options)
   ).catch((error: unknown) => {
-    throw new ApiError(401, [], { cause: error });
+    throw authenticationError(verificationFailure(error), error);
   });
 
   const claims = claimsSchema.safeParse(payload);
-  if (!claims.success) throw new ApiError(401);
+  if (!claims.success) throw authenticationError("malformed");
   const now = Date.now() / 1000;
   const { exp, nbf, iat } = claims.data;
-  if (exp <= now - CLOCK_LEEWAY_SECONDS) throw new ApiError(401);
-  if (nbf !== undefined && nbf > now + CLOCK_LEEWAY_SECONDS) throw new ApiError(401);
-  if (iat !== undefined && iat > now + CLOCK_LEEWAY_SECONDS) throw new ApiError(401);
+  if (exp <= now - CLOCK_LEEWAY_SECONDS) throw authenticationError("expired");
+  if (nbf !== undefined && nbf > now + CLOCK_LEEWAY_SECONDS) throw authenticationError("notYetValid");
+  if (iat !== undefined && iat > now + CLOCK_LEEWAY_SECONDS) throw authenticationError("notYetValid");
   return claims.data;
 }
 
@@ -173,7 +194,7 @@ function accountHandle(id: string): AccountHandle {
 
 async function loadActiveUser(db: Db, userId: string): Promise<UserRow> {
   const [user] = await db.select().from(users).where(activeAccount(userId)).limit(1);
-  if (!user) throw new ApiError(401);
+  if (!user) throw authenticationError("account");
   return user;
 }
 
@@ -193,7 +214,7 @@ export async function confirmAccount<E extends ApiEnv>(c: Context<E>): Promise<v
   const account: AccountHandle | undefined = c.get("account");
   if (account === undefined || c.get("user")) return;
   const [row] = await c.get("db").select({ id: users.id }).from(users).where(account.row()).limit(1);
-  if (!row) throw new ApiError(401);
+  if (!row) throw authenticationError("account");
 }
 
 /**
@@ -243,7 +264,8 @@ export function requireToken(limiters: readonly LimiterName[] = []) {
 /** Allows the request only for accounts whose roles (from the database) include `role`. */
 export function requireRole(role: "admin") {
   return createMiddleware<AuthedEnv>(async (c, next) => {
-    if (!c.get("user").roles.includes(role)) throw new ApiError(403);
+    if (!c.get("user").roles.includes(role))
+      throw new ApiError(403, [{ key: "auth.roleRequired", params: { role } }]);
     await next();
   });
 }

@@ -111,17 +111,19 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
 
 /** The same headers as OpenAPI parameters, registered once and referenced by every operation. */
 export const clientHeaderParameters = {
-  // A free, negotiated header (tr-TR,tr;q=0.9 means tr; anything unsupported falls back to en), not an enum.
+  // The seeds show the language as a choice of en and tr, defaulting to en, and so does the
+  // playground. The server also negotiates a full header (tr-TR,tr;q=0.9 means tr) and falls back to
+  // en for anything else, so no value is ever refused: clients may send what browsers send.
   AcceptLanguage: z
-    .string()
-    .max(255)
+    .enum(LANGUAGES)
     .optional()
     .openapi({
       param: { name: "Accept-Language", in: "header", required: false },
+      default: "en",
       description:
-        "Uygulama içerisinde seçilen dil / Language of the messages, negotiated as HTTP says: supported " +
-        `${LANGUAGES.join(", ")} (tr-TR,tr;q=0.9 means tr); anything else falls back to en.`,
-      example: "tr-TR,tr;q=0.9,en;q=0.8",
+        "Uygulama içerisinde seçilen dil / Language of the messages: en or tr (default en). A full " +
+        "Accept-Language header is negotiated as HTTP says (tr-TR,tr;q=0.9 means tr); anything else " +
+        "falls back to en, never a 400.",
     }),
   XTimezone: clientHeadersSchema.shape["x-timezone"].openapi({
     param: { name: "X-Timezone", in: "header", required: false },
@@ -136,7 +138,6 @@ export const clientHeaderParameters = {
     description:
       "Uygulama versiyonu (opsiyonel) / App version: 1 to 4 numbers (at most 5 digits each), optionally " +
       "-alpha, -beta or -rc with an optional .N, optionally +N (a build number); nothing else.",
-    example: "1.4.2",
     maxLength: APP_VERSION_MAX_LENGTH,
   }),
   XDeviceId: clientHeadersSchema.shape["x-device-id"].openapi({

@@ -43,11 +43,8 @@ export function envelopeOf<T extends z.ZodType, const Status extends number = 20
   });
 }
 
-// Always null. Documented as "null or an empty object" because openapi-fetch's response types drop a
-// property whose type is exactly null (openapi-ts/openapi-typescript#1637): clients keep `data`.
-const errorData = z
-  .union([z.null(), z.strictObject({})])
-  .openapi({ description: "Always null on an error", example: null });
+// Null on every error, and documented so: a client never has to handle anything else there.
+const errorData = z.null().openapi({ description: "Always null on an error" });
 
 function buildErrorEnvelope(status: ErrorStatus) {
   return z

@@ -1,4 +1,4 @@
-import type { ErrorStatus, MessageKey } from "./i18n";
+import { type ErrorStatus, type MessageKey, t } from "./i18n";
 
 /**
  * A message after the status's generic one: a catalog key, or text already localized. Date
@@ -22,4 +22,30 @@ export class ApiError extends Error {
     this.headers = options?.headers;
   }
   readonly headers: Record<string, string> | undefined;
+}
+
+/** Why a request was not authenticated: each has its own message for people and for RFC 6750. */
+export const AUTH_FAILURES = [
+  "missing",
+  "malformed",
+  "signature",
+  "expired",
+  "notYetValid",
+  "claims",
+  "account",
+] as const;
+export type AuthFailure = (typeof AUTH_FAILURES)[number];
+
+/**
+ * The 401 for `reason`, as RFC 6750 says: `WWW-Authenticate: Bearer realm="api"` when no bearer
+ * token came, else with `error="invalid_token"` and the reason in English (the header's
+ * description is ASCII); `errors[1]` says the same in the request's language.
+ */
+export function authenticationError(reason: AuthFailure, cause?: unknown): ApiError {
+  const key = `auth.${reason}` as const;
+  const challenge =
+    reason === "missing"
+      ? 'Bearer realm="api"'
+      : `Bearer realm="api", error="invalid_token", error_description="${t("en", key)}"`;
+  return new ApiError(401, [{ key }], { cause, headers: { "WWW-Authenticate": challenge } });
 }

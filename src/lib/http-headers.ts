@@ -5,7 +5,14 @@ import type { AppEnv } from "./app-env";
 import { productionOrigin } from "./public-api";
 import { settings } from "./settings";
 
-const EXPOSED_HEADERS = ["X-Request-Id", "Content-Language", "Retry-After", "ETag", "X-D1-Bookmark"];
+const EXPOSED_HEADERS = [
+  "X-Request-Id",
+  "Content-Language",
+  "Retry-After",
+  "ETag",
+  "X-D1-Bookmark",
+  "WWW-Authenticate",
+];
 const ALLOWED_HEADERS = [
   "Authorization",
   "Content-Type",

@@ -42,7 +42,7 @@ const en = {
   "photo.unsupported": "file: must be a JPEG, PNG or WebP image",
   "photo.typeMismatch": "file: declared as {declared} but its content is {actual}",
   "photo.dimensions": "file: width and height must each be 32 to 8192 pixels",
-  "photo.tooLarge": "file: must be at most {maximum} MiB",
+  "photo.tooLarge": "file: must be at most {maximum} MiB ({bytes} bytes)",
   "deletion.alreadyPending": "An account deletion is already pending until {until}",
   "deletion.notPending": "There is no pending account deletion",
   "deletion.finalizeNowDisabled": "Immediate finalization is not enabled",
@@ -107,6 +107,17 @@ const en = {
   "receipt.kept.auditTrail":
     "The account's transitions (what, when, platform, app version) without device ids, as required records",
   "receipt.kept.liveStreams": "When the streams took place, without their titles: the platform's own records",
+  // ---- Why a request was refused (401 reasons, 403 role, 413 limit, 429 retry) ----
+  "auth.missing": "No bearer token was sent: send Authorization: Bearer <token>",
+  "auth.malformed": "The bearer token is malformed",
+  "auth.signature": "The bearer token's signature is not valid",
+  "auth.expired": "The bearer token has expired",
+  "auth.notYetValid": "The bearer token is not valid yet",
+  "auth.claims": "The bearer token was issued for another issuer or audience",
+  "auth.account": "The bearer token's account does not exist or has been deleted",
+  "auth.roleRequired": "This needs the {role} role",
+  "request.tooLarge": "body: must be at most {limit} bytes",
+  "rateLimit.retry": "Too many requests in a short time; try again in {seconds} seconds",
 };
 
 export type MessageKey = keyof typeof en;
@@ -149,7 +160,7 @@ const tr: Record<MessageKey, string> = {
   "photo.unsupported": "file: JPEG, PNG veya WebP bir görsel olmalı",
   "photo.typeMismatch": "file: {declared} olarak bildirilmiş ama içeriği {actual}",
   "photo.dimensions": "file: genişlik ve yükseklik 32 ile 8192 piksel arasında olmalı",
-  "photo.tooLarge": "file: en fazla {maximum} MiB olmalı",
+  "photo.tooLarge": "file: en fazla {maximum} MiB ({bytes} bayt) olmalı",
   "deletion.alreadyPending": "{until} tarihine kadar bekleyen bir hesap silme talebi zaten var",
   "deletion.notPending": "Bekleyen bir hesap silme talebi yok",
   "deletion.finalizeNowDisabled": "Anında sonlandırma etkin değil",
@@ -216,6 +227,17 @@ const tr: Record<MessageKey, string> = {
   "receipt.kept.auditTrail":
     "Hesabın geçişleri (ne, ne zaman, platform, uygulama sürümü) cihaz kimlikleri olmadan, zorunlu kayıt olarak",
   "receipt.kept.liveStreams": "Yayınların ne zaman yapıldığı, başlıkları olmadan: platformun kendi kayıtları",
+  // ---- Why a request was refused (401 reasons, 403 role, 413 limit, 429 retry) ----
+  "auth.missing": "Bearer belirteci gönderilmedi: Authorization: Bearer <belirteç> gönderin",
+  "auth.malformed": "Bearer belirteci hatalı biçimde",
+  "auth.signature": "Bearer belirtecinin imzası geçerli değil",
+  "auth.expired": "Bearer belirtecinin süresi dolmuş",
+  "auth.notYetValid": "Bearer belirteci henüz geçerli değil",
+  "auth.claims": "Bearer belirteci başka bir yayıncı veya hedef kitle için verilmiş",
+  "auth.account": "Bearer belirtecinin hesabı mevcut değil veya silinmiş",
+  "auth.roleRequired": "Bunun için {role} rolü gerekir",
+  "request.tooLarge": "body: en fazla {limit} bayt olmalı",
+  "rateLimit.retry": "Kısa sürede çok fazla istek; {seconds} saniye sonra tekrar deneyin",
 };
 
 const catalog: Record<Language, Record<MessageKey, string>> = { en, tr };

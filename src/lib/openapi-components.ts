@@ -39,6 +39,18 @@ const headers = {
     // Every limiter counts over at most 60 seconds (src/lib/rate-limit.ts).
     schema: { type: "integer" as const, format: "int32", minimum: 1, maximum: 60, example: 60 },
   },
+  WWWAuthenticate: {
+    description:
+      'RFC 6750: `Bearer realm="api"` when no bearer token was sent; `Bearer realm="api", ' +
+      'error="invalid_token", error_description="..."` when the token was refused, with the reason ' +
+      "(malformed, bad signature, expired, not yet valid, wrong issuer or audience, unknown or deleted account)",
+    required: true,
+    schema: {
+      type: "string" as const,
+      maxLength: 256,
+      example: 'Bearer realm="api", error="invalid_token", error_description="The bearer token has expired"',
+    },
+  },
 };
 
 export type HeaderComponent = keyof typeof headers;
@@ -75,4 +87,12 @@ export function registerSharedComponents(registry: OpenAPIHono["openAPIRegistry"
   for (const [name, header] of Object.entries(headers)) registry.registerComponent("headers", name, header);
   for (const [name, parameter] of Object.entries(parameters))
     registry.registerComponent("parameters", name, parameter);
+}
+
+/**
+ * OAS 3.1's schema of binary content (a file, an image): `contentMediaType`, which Swagger UI and
+ * client generators read as binary. The zod-openapi types predate the keyword, hence the cast.
+ */
+export function binaryContent(mediaType: string): { type: "string" } {
+  return { type: "string", contentMediaType: mediaType } as { type: "string" };
 }

@@ -7,9 +7,9 @@ import { requireToken, requireUser } from "./auth";
 import { clientHeaderParameters } from "./client-headers";
 import { errorEnvelopeOf } from "./envelope";
 import { ApiError } from "./errors";
-import { type ErrorStatus, statusMessage } from "./i18n";
+import { type ErrorStatus, type MessageKey, statusMessage, t } from "./i18n";
 import { API_RESPONSE_HEADERS, headerRef, IF_NONE_MATCH_PARAMETER, parameterRef } from "./openapi-components";
-import type { LimiterName } from "./rate-limit";
+import { type LimiterName, RETRY_AFTER_SECONDS } from "./rate-limit";
 
 export const SECURITY_SCHEME = "JWT-auth";
 
@@ -27,21 +27,34 @@ const LOCKED_WHILE_PENDING =
 
 const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
   400: "A header, parameter or body field is invalid; one message per problem follows the first",
-  401: "Missing, invalid or expired token, or the account no longer exists",
-  403: "The account may not do this",
+  401: "Missing, invalid or expired token, or the account no longer exists; WWW-Authenticate and errors[1] say which",
+  403: "The account may not do this; errors[1] says why",
   404: "No such resource",
   409: "Conflicts with the current state",
-  413: "The body is too large",
+  413: "The body is too large; errors[1] gives the limit in bytes",
   415: "The body's media type is not accepted",
-  429: "Rate limit reached; see Retry-After",
+  429: "Rate limit reached; Retry-After and errors[1] say when to retry",
   500: "Unexpected failure; the details are in the log under the request id",
   503: "A service this operation needs is unavailable; retry after Retry-After",
 };
 
+// The second message each of these statuses always carries, shown in the document's example.
+const ERROR_EXAMPLE_DETAILS: Partial<Record<ErrorStatus, MessageKey>> = {
+  401: "auth.expired",
+  429: "rateLimit.retry",
+};
+
+function errorHeaders(status: ErrorStatus): { headers?: Record<string, { $ref: string }> } {
+  if (status === 401) return { headers: { "WWW-Authenticate": headerRef("WWWAuthenticate") } };
+  if (status === 429 || status === 503) return { headers: { "Retry-After": headerRef("RetryAfter") } };
+  return {};
+}
+
 function errorResponse(status: ErrorStatus) {
+  const detail = ERROR_EXAMPLE_DETAILS[status];
   return {
     description: ERROR_DESCRIPTIONS[status] ?? statusMessage("en", status),
-    ...(status === 429 || status === 503 ? { headers: { "Retry-After": headerRef("RetryAfter") } } : {}),
+    ...errorHeaders(status),
     content: {
       "application/json": {
         schema: errorEnvelopeOf(status),
@@ -49,7 +62,10 @@ function errorResponse(status: ErrorStatus) {
           isSuccess: false,
           statusCode: status,
           data: null,
-          errors: [statusMessage("en", status)],
+          errors: [
+            statusMessage("en", status),
+            ...(detail ? [t("en", detail, { seconds: RETRY_AFTER_SECONDS })] : []),
+          ],
           timestamp: "2026-01-15T10:30:00.000Z",
         },
       },
@@ -93,7 +109,7 @@ type ApiRouteOptions = {
   public?: boolean;
   /**
    * "token": the route's own statement checks the account (`requireToken`), so it costs one D1
-   * round trip instead of two; the handler reads `c.get("userId")`. Otherwise the user row is
+   * round trip instead of two; the handler reads `c.get("account")`. Otherwise the user row is
    * loaded first (`requireUser`).
    */
   authentication?: "user" | "token";
@@ -168,12 +184,13 @@ export function apiRoute<const R extends RouteConfig, const O extends ApiRouteOp
     middleware.push(config.authentication === "token" ? requireToken(limiters) : requireUser(limiters));
   }
   if (route.request?.body) {
+    const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
     errors.push(413, 415);
     middleware.push(
       bodyLimit({
-        maxSize: config.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+        maxSize: maxBodyBytes,
         onError: () => {
-          throw new ApiError(413);
+          throw new ApiError(413, [{ key: "request.tooLarge", params: { limit: maxBodyBytes } }]);
         },
       }),
     );

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import "@hono/zod-openapi";
 
 // Free text shown to other people must look like what it is. Refused anywhere in it: controls
 // (Cc), format characters (Cf: zero-width and soft-hyphen characters, the bidi controls U+061C,
@@ -34,30 +35,63 @@ type TextOptions = {
   multiline?: boolean;
 };
 
+const codePoints = (value: string) => {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+};
+
+// The document's rules, as JSON Schema states them and any validating client checks them.
+const CHARACTER_RULES =
+  "Counted in Unicode code points as sent. Stored NFC-normalized and trimmed; refused when made only of " +
+  "invisible or formatting characters, or when holding a control (Cc), format (Cf: bidi controls and " +
+  "U+061C included; the zero-width joiner inside an emoji sequence allowed), line or paragraph separator, " +
+  "private-use, unassigned or tag character, a letter that shows as nothing (the Hangul fillers U+115F, " +
+  "U+1160, U+3164, U+FFA0, U+034F, U+17B4/5; the blank Braille pattern U+2800 outside multi-line text), or " +
+  `more than ${MAX_STACKED_MARKS} combining marks on one character`;
+
 /**
- * A text field: NFC-normalized, trimmed, `min` to `max` characters, and refused (naming the field
- * through its path) when made only of invisible characters or when holding a forbidden one.
+ * A text field: `min` to `max` characters as sent (Unicode code points, as the document's
+ * minLength and maxLength count them), then NFC-normalized and trimmed, and refused (naming the
+ * field through its path) when made only of invisible characters or when holding a forbidden one.
  */
 export function cleanText({ min = 0, max, multiline = false }: TextOptions) {
   const forbidden = multiline ? FORBIDDEN_IN_MULTILINE : FORBIDDEN;
-  const text = z.string().normalize("NFC").trim();
-  return (multiline ? text.overwrite((value) => value.replace(/\r\n?/g, "\n")) : text)
-    .min(min)
-    .max(max)
-    .refine((value) => value === "" || !INVISIBLE_ONLY.test(value), {
-      error: "text.invisibleOnly",
-      abort: true,
+  const text = z
+    .string()
+    .superRefine((raw, ctx) => {
+      const length = codePoints(raw);
+      if (length > max)
+        ctx.addIssue({ code: "too_big", origin: "string", maximum: max, inclusive: true, input: raw });
+      else if (length < min)
+        ctx.addIssue({ code: "too_small", origin: "string", minimum: min, inclusive: true, input: raw });
     })
-    .refine((value) => !forbidden.test(value.replace(EMOJI_JOINER, "")), {
-      error: "text.forbiddenCharacters",
+    .openapi({
+      ...(min > 0 ? { minLength: min } : {}),
+      maxLength: max,
+      description: `${CHARACTER_RULES}${multiline ? " (line breaks and tabs allowed)" : ""}.`,
     })
-    .refine((value) => !INVISIBLE_LETTERS.test(value) && (multiline || !BRAILLE_BLANK.test(value)), {
-      error: "text.invisibleLetters",
-    })
-    .refine((value) => !STACKED_MARKS.test(value), {
-      error: "text.stackedMarks",
-      params: { maximum: MAX_STACKED_MARKS },
-    });
+    .normalize("NFC")
+    .trim();
+  return (
+    (multiline ? text.overwrite((value) => value.replace(/\r\n?/g, "\n")) : text)
+      // Blank once trimmed: empty, where a value is required.
+      .refine((value) => min === 0 || value !== "", { error: "validation.empty", abort: true })
+      .refine((value) => value === "" || !INVISIBLE_ONLY.test(value), {
+        error: "text.invisibleOnly",
+        abort: true,
+      })
+      .refine((value) => !forbidden.test(value.replace(EMOJI_JOINER, "")), {
+        error: "text.forbiddenCharacters",
+      })
+      .refine((value) => !INVISIBLE_LETTERS.test(value) && (multiline || !BRAILLE_BLANK.test(value)), {
+        error: "text.invisibleLetters",
+      })
+      .refine((value) => !STACKED_MARKS.test(value), {
+        error: "text.stackedMarks",
+        params: { maximum: MAX_STACKED_MARKS },
+      })
+  );
 }
 
 /**

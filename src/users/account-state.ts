@@ -3,7 +3,7 @@ import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { type UserRow, users } from "../db/schema";
 import type { AccountCondition } from "../lib/account-handle";
-import { ApiError } from "../lib/errors";
+import { ApiError, authenticationError } from "../lib/errors";
 
 /**
  * The one way a request writes a user's row: `where` comes from the account handle
@@ -41,7 +41,7 @@ export async function accountStateError(db: Db, userId: string): Promise<ApiErro
     .from(users)
     .where(eq(users.id, userId))
     .limit(1);
-  if (!row || row.status === "finalized") return new ApiError(401);
+  if (!row || row.status === "finalized") return authenticationError("account");
   if (row.status === "pending") return lockedError(row);
   return null;
 }

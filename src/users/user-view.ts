@@ -2,6 +2,7 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import { createSelectSchema } from "drizzle-zod";
 import { ROLES, type UserRow, users } from "../db/schema";
+import { envelopeOf } from "../lib/envelope";
 import { bySize, PHOTO_URL_SIZE, profilePhotoOf } from "../media-store/photo-keys";
 
 /** Columns that stay inside the service: the API shows them differently (id, photo) or not at all. */
@@ -135,3 +136,11 @@ export function toUser(row: UserRow, env: Env, requestUrl: string): User {
   }
   return view as ShownColumns & Pick<User, "_id" | "profilePhoto">;
 }
+
+/** The 200 of the operations that change the profile and answer with the whole user object. */
+export const updatedUserResponse = {
+  200: {
+    description: "The updated user",
+    content: { "application/json": { schema: envelopeOf(UserSchema) } },
+  },
+};

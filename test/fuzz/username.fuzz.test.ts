@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RESERVED_USERNAMES } from "../../src/features/profile/reserved-usernames";
-import { reservedNameRule } from "../../src/features/profile/username-lookalikes";
+import { RESERVED_USERNAMES } from "../../src/features/username/reserved-usernames";
+import { reservedNameRule } from "../../src/features/username/username-lookalikes";
 import { createUser, tokenFor } from "../helpers";
 import {
   asBody,

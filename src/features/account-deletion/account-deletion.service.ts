@@ -4,7 +4,7 @@ import type { Db } from "../../db/client";
 import { type UserRow, users } from "../../db/schema";
 import type { AccountHandle } from "../../lib/account-handle";
 import type { ClientContext } from "../../lib/client-headers";
-import { ApiError } from "../../lib/errors";
+import { ApiError, authenticationError } from "../../lib/errors";
 import { addDays } from "../../lib/time";
 import { accountStateError, updateAccount } from "../../users/account-state";
 import { auditTransition } from "./audit";
@@ -41,7 +41,7 @@ export async function requestDeletion(
   if (row?.status === "pending" && row.until) {
     throw new ApiError(409, [{ key: "deletion.alreadyPending", params: { until: row.until } }]);
   }
-  throw new ApiError(!row || row.status === "finalized" ? 401 : 409);
+  throw !row || row.status === "finalized" ? authenticationError("account") : new ApiError(409);
 }
 
 export async function cancelDeletion(

@@ -57,6 +57,7 @@ export const startExportRoute = apiRoute(
         headers: {
           "Retry-After": {
             description: "Seconds to wait",
+            required: true,
             schema: { type: "integer", format: "int32", minimum: 1, maximum: 86400, example: 3600 },
           },
         },

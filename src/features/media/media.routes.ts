@@ -2,7 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { errorEnvelopeOf } from "../../lib/envelope";
 import { OBJECT_ID_PATTERN } from "../../lib/ids";
-import { EVERY_RESPONSE_HEADERS, IF_NONE_MATCH_PARAMETER, parameterRef } from "../../lib/openapi-components";
+import {
+  binaryContent,
+  EVERY_RESPONSE_HEADERS,
+  IF_NONE_MATCH_PARAMETER,
+  parameterRef,
+} from "../../lib/openapi-components";
 import { PHOTO_FILE_PATTERN } from "../../media-store/photo-keys";
 
 export const PhotoParamsSchema = z.object({
@@ -65,9 +70,10 @@ export const getProfilePhoto = createRoute({
       description: "The image",
       headers: photoHeaders,
       content: {
-        "image/jpeg": { schema: z.string().openapi({ format: "binary" }) },
-        "image/png": { schema: z.string().openapi({ format: "binary" }) },
-        "image/webp": { schema: z.string().openapi({ format: "binary" }) },
+        // Every photo is stored as WebP; the others are photos uploaded before the variants.
+        "image/webp": { schema: z.string().openapi(binaryContent("image/webp")) },
+        "image/jpeg": { schema: z.string().openapi(binaryContent("image/jpeg")) },
+        "image/png": { schema: z.string().openapi(binaryContent("image/png")) },
       },
     },
     304: { description: "Not modified (If-None-Match matched the ETag)", headers: photoHeaders },

@@ -1,8 +1,5 @@
 import { createRouter } from "../../lib/router";
-import { patchPhotoHandler, patchUsernameHandler, putProfileHandler } from "./profile.handlers";
-import { patchPhoto, patchUsername, putProfile } from "./profile.routes";
+import { putProfileHandler } from "./profile.handlers";
+import { putProfile } from "./profile.routes";
 
-export const profileRouter = createRouter()
-  .openapi(putProfile, putProfileHandler)
-  .openapi(patchUsername, patchUsernameHandler)
-  .openapi(patchPhoto, patchPhotoHandler);
+export const profileRouter = createRouter().openapi(putProfile, putProfileHandler);

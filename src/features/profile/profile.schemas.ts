@@ -2,8 +2,6 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import { AVAILABILITY_STATUSES, GENDERS } from "../../db/schema";
 import { cleanText, comparableText } from "../../lib/text";
-import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from "../../users/username-rule";
-import { reservedNameRule } from "./username-lookalikes";
 
 // In every optional field, absent, null and blank ("") all mean "clear it".
 
@@ -58,7 +56,12 @@ const birthDate = z
     { error: "profile.age", params: { minimum: MIN_AGE, maximum: MAX_AGE } },
   )
   .nullish()
-  .transform((value) => value ?? null);
+  .transform((value) => value ?? null)
+  .openapi({
+    description:
+      "A date (1995-06-15), or midnight UTC as GET /users/me gives it; the age it gives on the day of the " +
+      "request (UTC) must be 13 to 120",
+  });
 
 /**
  * The full replacement of the editable profile: name and surname are required, every other
@@ -81,7 +84,13 @@ export const ProfileUpdateSchema = z
         error: "profile.interestsUnique",
       })
       .nullish()
-      .transform((value) => value ?? []),
+      .transform((value) => value ?? [])
+      .openapi({
+        uniqueItems: true,
+        description:
+          "At most 10, no repeats: compared case-insensitively after NFKC normalization, without " +
+          "default-ignorable characters (music, MUSIC and ｍｕｓｉｃ are one)",
+      }),
     expertise: optionalText(50),
     availabilityStatus: z
       .enum(AVAILABILITY_STATUSES)
@@ -91,14 +100,20 @@ export const ProfileUpdateSchema = z
       .string()
       .trim()
       .regex(/^(\d{1,3})?$/, { error: "profile.countryCode" })
-      .openapi({ maxLength: 3 })
+      .openapi({
+        maxLength: 3,
+        description: "1 to 3 digits; only together with phoneNumber (both or neither)",
+      })
       .nullish()
       .transform((value) => value || null),
     phoneNumber: z
       .string()
       .trim()
       .regex(/^(\d{4,14})?$/, { error: "profile.phoneNumber" })
-      .openapi({ maxLength: 14 })
+      .openapi({
+        maxLength: 14,
+        description: "4 to 14 digits; only together with countryCode (both or neither)",
+      })
       .nullish()
       .transform((value) => value || null),
     email: z
@@ -116,6 +131,10 @@ export const ProfileUpdateSchema = z
     path: ["phoneNumber"],
   })
   .openapi("ProfileUpdate", {
+    // Said in words: an if/then pair of subschemas trips Redocly's example check on a closed object.
+    description:
+      "The whole editable profile. `countryCode` and `phoneNumber` go together: give both (non-empty) or " +
+      "neither (absent, null or empty).",
     example: {
       name: "John",
       surname: "Doe",
@@ -127,6 +146,9 @@ export const ProfileUpdateSchema = z
       availabilityStatus: "available",
       countryCode: "90",
       phoneNumber: "5551234567",
+      // Every editable field is in the example: Try it out saves exactly what it shows, and a field
+      // deleted from it is cleared, so nothing is erased without being seen.
+      email: "you@example.com",
       instagram: "myinstagram",
       tiktok: "mytiktok",
       x: "mytwitterx",
@@ -136,19 +158,3 @@ export const ProfileUpdateSchema = z
   });
 
 export type ProfileUpdate = z.output<typeof ProfileUpdateSchema>;
-
-export const UsernameChangeSchema = z
-  .strictObject({
-    username: z
-      .string()
-      .trim()
-      .toLowerCase()
-      // Upper case is accepted (and lowercased above): the documented pattern says so too.
-      .regex(USERNAME_PATTERN, { error: "username.format" })
-      .openapi({ maxLength: USERNAME_MAX_LENGTH })
-      .superRefine((name, ctx) => {
-        const rule = reservedNameRule(name);
-        if (rule) ctx.addIssue({ code: "custom", message: rule });
-      }),
-  })
-  .openapi("UsernameChange", { example: { username: "new.name_2026" } });

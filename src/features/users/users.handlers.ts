@@ -1,5 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { ApiError } from "../../lib/errors";
+import { authenticationError } from "../../lib/errors";
 import { revalidatedJson } from "../../lib/http-cache";
 import { toUser } from "../../users/user-view";
 import type { getMe, getMyStats } from "./users.routes";
@@ -10,6 +10,6 @@ export const getMeHandler: RouteHandler<typeof getMe> = (c) =>
 
 export const getMyStatsHandler: RouteHandler<typeof getMyStats> = async (c) => {
   const stats = await readStats(c.get("db"), c.get("account"));
-  if (!stats) throw new ApiError(401);
+  if (!stats) throw authenticationError("account");
   return revalidatedJson(c, stats);
 };

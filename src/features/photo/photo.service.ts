@@ -133,7 +133,9 @@ export async function replacePhoto(
 ): Promise<UserRow> {
   const userId = account.id;
   if (file.size > MAX_PHOTO_BYTES) {
-    throw new ApiError(413, [{ key: "photo.tooLarge", params: { maximum: MAX_PHOTO_BYTES / 1024 / 1024 } }]);
+    throw new ApiError(413, [
+      { key: "photo.tooLarge", params: { maximum: MAX_PHOTO_BYTES / 1024 / 1024, bytes: MAX_PHOTO_BYTES } },
+    ]);
   }
   const upload = new Uint8Array(await file.arrayBuffer());
   checkPhoto(upload, file.type);
