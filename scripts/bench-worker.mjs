@@ -29,13 +29,14 @@ const LIMITERS = [
 
 /**
  * The built Worker in workerd; `options` adds Miniflare shared options (logs, inspector),
- * `bindings` overrides settings.
+ * `bindings` overrides settings. `script` is the bundle's path, or Miniflare's `modules` list.
  */
-export async function startBuiltWorker(scriptPath, options = {}, bindings = {}) {
+export async function startBuiltWorker(script, options = {}, bindings = {}) {
   const worker = {
     name: "api",
-    modules: true,
-    scriptPath,
+    ...(typeof script === "string"
+      ? { modules: true, scriptPath: script }
+      : { modules: script, modulesRoot: "/" }),
     compatibilityDate: "2026-11-01",
     compatibilityFlags: ["nodejs_compat"],
     d1Databases: { DB: "bench-db" },
