@@ -1,9 +1,10 @@
 import { createApp } from "./app";
-import { runScheduled } from "./scheduled";
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
-  scheduled: (controller, env, ctx) => ctx.waitUntil(runScheduled(controller, env)),
+  // The cron's modules are loaded by its first run, not by every isolate's startup.
+  scheduled: (controller, env, ctx) =>
+    ctx.waitUntil(import("./scheduled").then(({ runScheduled }) => runScheduled(controller, env))),
 } satisfies ExportedHandler<Env>;
