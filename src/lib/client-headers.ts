@@ -102,51 +102,61 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** The same headers as OpenAPI parameters, registered once and referenced by every operation. */
+/**
+ * The same headers as OpenAPI parameters, registered once and referenced by every operation. Each is
+ * built by the document only (src/features/docs), never for a request.
+ */
 export const clientHeaderParameters = {
   // A free, negotiated header (tr-TR,tr;q=0.9 means tr; anything unsupported falls back to en), not an enum.
-  AcceptLanguage: z
-    .string()
-    .max(255)
-    .optional()
-    .openapi({
-      param: { name: "Accept-Language", in: "header", required: false },
+  AcceptLanguage: () =>
+    z
+      .string()
+      .max(255)
+      .optional()
+      .openapi({
+        param: { name: "Accept-Language", in: "header", required: false },
+        description:
+          "Uygulama içerisinde seçilen dil / Language of the messages, negotiated as HTTP says: supported " +
+          `${LANGUAGES.join(", ")} (tr-TR,tr;q=0.9 means tr); anything else falls back to en.`,
+        example: "tr-TR,tr;q=0.9,en;q=0.8",
+      }),
+  XTimezone: () =>
+    clientHeadersSchema.shape["x-timezone"].openapi({
+      param: { name: "X-Timezone", in: "header", required: false },
+      description: "Zaman dilimi (varsayılan: UTC) / Offset for dates shown inside messages",
+    }),
+  XPlatform: () =>
+    clientHeadersSchema.shape["x-platform"].openapi({
+      param: { name: "X-Platform", in: "header", required: false },
+      description: "Platform (varsayılan: web). Never grants rights: roles come from the account.",
+    }),
+  XAppVersion: () =>
+    clientHeadersSchema.shape["x-app-version"].openapi({
+      param: { name: "X-App-Version", in: "header", required: false },
+      description: "Uygulama versiyonu (opsiyonel)",
+      example: "1.4.2",
+      maxLength: 32,
+    }),
+  XDeviceId: () =>
+    clientHeadersSchema.shape["x-device-id"].openapi({
+      param: { name: "X-Device-Id", in: "header", required: false },
+      description: "Cihaz kimliği (opsiyonel)",
+      maxLength: 128,
+    }),
+  XD1Bookmark: () =>
+    clientHeadersSchema.shape["x-d1-bookmark"].openapi({
+      param: { name: "X-D1-Bookmark", in: "header", required: false },
       description:
-        "Uygulama içerisinde seçilen dil / Language of the messages, negotiated as HTTP says: supported " +
-        `${LANGUAGES.join(", ")} (tr-TR,tr;q=0.9 means tr); anything else falls back to en.`,
-      example: "tr-TR,tr;q=0.9,en;q=0.8",
+        "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes)",
+      maxLength: 59,
     }),
-  XTimezone: clientHeadersSchema.shape["x-timezone"].openapi({
-    param: { name: "X-Timezone", in: "header", required: false },
-    description: "Zaman dilimi (varsayılan: UTC) / Offset for dates shown inside messages",
-  }),
-  XPlatform: clientHeadersSchema.shape["x-platform"].openapi({
-    param: { name: "X-Platform", in: "header", required: false },
-    description: "Platform (varsayılan: web). Never grants rights: roles come from the account.",
-  }),
-  XAppVersion: clientHeadersSchema.shape["x-app-version"].openapi({
-    param: { name: "X-App-Version", in: "header", required: false },
-    description: "Uygulama versiyonu (opsiyonel)",
-    example: "1.4.2",
-    maxLength: 32,
-  }),
-  XDeviceId: clientHeadersSchema.shape["x-device-id"].openapi({
-    param: { name: "X-Device-Id", in: "header", required: false },
-    description: "Cihaz kimliği (opsiyonel)",
-    maxLength: 128,
-  }),
-  XD1Bookmark: clientHeadersSchema.shape["x-d1-bookmark"].openapi({
-    param: { name: "X-D1-Bookmark", in: "header", required: false },
-    description:
-      "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes)",
-    maxLength: 59,
-  }),
-  XRequestId: z
-    .string()
-    .max(255)
-    .optional()
-    .openapi({
-      param: { name: "X-Request-Id", in: "header", required: false },
-      description: "Echoed back in the response; generated when absent",
-    }),
+  XRequestId: () =>
+    z
+      .string()
+      .max(255)
+      .optional()
+      .openapi({
+        param: { name: "X-Request-Id", in: "header", required: false },
+        description: "Echoed back in the response; generated when absent",
+      }),
 };

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { ACCOUNT_EVENTS_TAG, registerAccountEventWebhooks } from "../../account-events/webhooks";
 import type { AppEnv } from "../../lib/app-env";
 import { clientHeaderParameters } from "../../lib/client-headers";
+import { resolveDeferredSchemas } from "../../lib/deferred-schema";
 import type { Feature } from "../../lib/lazy-router";
 import { registerSharedComponents } from "../../lib/openapi-components";
 import { documentServers } from "../../lib/public-api";
@@ -55,10 +56,11 @@ async function buildDocument(features: readonly Feature[]) {
       "is required.",
   });
   for (const [name, schema] of Object.entries(clientHeaderParameters)) {
-    app.openAPIRegistry.registerParameter(name, schema);
+    app.openAPIRegistry.registerParameter(name, schema());
   }
   registerSharedComponents(app.openAPIRegistry);
   registerAccountEventWebhooks(app.openAPIRegistry);
+  resolveDeferredSchemas(app.openAPIRegistry.definitions);
   return app.getOpenAPI31Document(DOCUMENT_CONFIG);
 }
 
