@@ -36,7 +36,7 @@ function build(commit, { minify = true } = {}) {
   const dir = join(OUT, `startup-${commit ? commit.slice(0, 10) : "head"}${minify ? "" : "-unminified"}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const args = ["deploy", "--dry-run", "--outdir", join(dir, "dist")];
+  const args = ["deploy", "--dry-run", "--outdir", join(dir, "dist"), "--metafile", join(dir, "meta.json")];
   if (!minify) args.push("--minify=false");
   if (commit) {
     execFileSync("sh", ["-c", `git archive ${commit} src build public wrangler.toml | tar -x -C ${dir}`], {
@@ -55,7 +55,24 @@ function build(commit, { minify = true } = {}) {
     // The issue's measure: gzip -9 of the uploaded module; wrangler prints its own gzip figure.
     gzipKiB: gzipSync(source, { level: 9 }).length / 1024,
     wranglerGzipKiB: Number(/gzip: ([\d.]+) KiB/.exec(output)?.[1]),
+    byPackage: bytesByPackage(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"))),
   };
+}
+
+/** Minified bytes of the bundle per package (and our src/, build/), from esbuild's metafile. */
+function bytesByPackage(meta) {
+  const output = Object.values(meta.outputs).find((entry) => entry.entryPoint);
+  const bytes = new Map();
+  for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const name = owner(path.replace(/^.*?node_modules\//, "node_modules/"));
+    const key = name.startsWith("zod/")
+      ? "zod"
+      : name.startsWith("src/") || name.startsWith("build/")
+        ? "src, build (ours)"
+        : name;
+    bytes.set(key, (bytes.get(key) ?? 0) + bytesInOutput);
+  }
+  return bytes;
 }
 
 // The bundle is imported by the first request, so startup is measured on its own.
@@ -266,6 +283,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`\nworkerd CPU ms of a fresh isolate (profiler "Active"), medians of ${RUNS} isolates each:`);
   console.log(line(["", `before (${builds[0].label})`, `after (${builds[1].label})`, "goal"]));
   for (const row of rows) console.log(line(row));
+
+  console.log("\nbundle by package, minified KiB (esbuild metafile):");
+  const packages = [...builds[1].byPackage.keys(), ...builds[0].byPackage.keys()].filter(
+    (name, index, all) => all.indexOf(name) === index,
+  );
+  const kibOf = (built, name) => ((built.byPackage.get(name) ?? 0) / 1024).toFixed(1);
+  for (const name of packages.sort(
+    (a, b) => (builds[1].byPackage.get(b) ?? 0) - (builds[1].byPackage.get(a) ?? 0),
+  )) {
+    console.log(line([`  ${name}`, kibOf(builds[0], name), kibOf(builds[1], name), ""]));
+  }
 
   // Where this tree's startup and first GET /users/me go, in an unminified build.
   const unminified = build(null, { minify: false });
