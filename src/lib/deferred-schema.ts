@@ -1,10 +1,11 @@
 // Schemas that only the OpenAPI document reads (the responses', with their examples and metadata)
 // are built when the document is generated, never at startup or for a request: requests never
 // parse a response. A deferred schema is typed as the schema it builds, so route configs, handler
-// and client types are unchanged; the docs feature resolves them all before generating.
+// and client types are unchanged; the docs feature resolves them all before generating. Builders
+// are async, so one may import what only the document needs (drizzle-zod for the user object).
 
 const BUILD = Symbol("build deferred schema");
-type Deferred = { [BUILD]: () => unknown };
+type Deferred = { [BUILD]: () => Promise<unknown> };
 
 const isDeferred = (value: unknown): value is Deferred =>
   typeof value === "object" && value !== null && BUILD in value;
@@ -19,14 +20,14 @@ export function once<T>(build: () => T): () => T {
 }
 
 /** A schema built on first use by the document, once (so every route shares one component). */
-export function deferSchema<T>(build: () => T): T {
+export function deferSchema<T>(build: () => Promise<T>): T {
   const deferred: Deferred = { [BUILD]: once(build) };
   return deferred as T;
 }
 
-/** The schema itself: for use inside another deferred schema's builder (`data: resolveSchema(data)`). */
-export function resolveSchema<T>(schema: T): T {
-  return isDeferred(schema) ? (schema[BUILD]() as T) : schema;
+/** The schema itself: for use inside another deferred schema's builder (`data: await resolveSchema(data)`). */
+export async function resolveSchema<T>(schema: T): Promise<T> {
+  return isDeferred(schema) ? ((await schema[BUILD]()) as T) : schema;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -39,15 +40,15 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  * webhook's) with the schema it builds. Zod schemas are not entered: none is built from a
  * deferred one except through `resolveSchema`.
  */
-export function resolveDeferredSchemas(value: unknown): void {
-  const resolved = (item: unknown) => {
+export async function resolveDeferredSchemas(value: unknown): Promise<void> {
+  const resolved = async (item: unknown) => {
     if (isDeferred(item)) return item[BUILD]();
-    resolveDeferredSchemas(item);
+    await resolveDeferredSchemas(item);
     return item;
   };
   if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) value[index] = resolved(item);
+    for (const [index, item] of value.entries()) value[index] = await resolved(item);
   } else if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) value[key] = resolved(item);
+    for (const [key, item] of Object.entries(value)) value[key] = await resolved(item);
   }
 }

@@ -37,11 +37,11 @@ export function envelopeOf<T extends z.ZodType, const Status extends number = 20
   data: T,
   statusCode: Status = 200 as Status,
 ) {
-  return deferSchema(() =>
+  return deferSchema(async () =>
     z.object({
       isSuccess: z.literal(true),
       statusCode: z.literal(statusCode),
-      data: resolveSchema(data),
+      data: await resolveSchema(data),
       errors: z.array(z.string()).openapi({ example: [] }),
       timestamp: timestamp(),
     }),
@@ -72,7 +72,7 @@ const errorEnvelopes = new Map<ErrorStatus, ReturnType<typeof buildErrorEnvelope
 export function errorEnvelopeOf(status: ErrorStatus) {
   let schema = errorEnvelopes.get(status);
   if (!schema) {
-    schema = deferSchema(() => buildErrorEnvelope(status));
+    schema = deferSchema(async () => buildErrorEnvelope(status));
     errorEnvelopes.set(status, schema);
   }
   return schema;

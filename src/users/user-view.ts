@@ -1,6 +1,5 @@
 import * as z from "zod";
 import "@hono/zod-openapi";
-import { createSelectSchema } from "drizzle-zod";
 import { ROLES, type UserRow, users } from "../db/schema";
 import { deferSchema, resolveSchema } from "../lib/deferred-schema";
 import { bySize, PHOTO_URL_SIZE, profilePhotoOf } from "../media-store/photo-keys";
@@ -39,15 +38,17 @@ function isoDateSchemas<Shape extends z.ZodRawShape>(shape: Shape): IsoDateSchem
 }
 
 // Types, nullability and enums come from the table; only the JSON columns need their element type.
-const columns = () =>
-  createSelectSchema(users, {
+async function columns() {
+  const { createSelectSchema } = await import("drizzle-zod");
+  return createSelectSchema(users, {
     email: z.email().nullable(),
     interests: z.array(z.string()),
     roles: z.array(z.enum(ROLES)),
   }).omit(INTERNAL_COLUMNS);
+}
 
 // Both describe responses, so they are built only for the OpenAPI document (src/lib/deferred-schema.ts).
-export const ProfilePhotoSchema = deferSchema(() =>
+export const ProfilePhotoSchema = deferSchema(async () =>
   z
     .object({
       _id: z.string(),
@@ -63,12 +64,12 @@ export const ProfilePhotoSchema = deferSchema(() =>
 );
 
 /** The seed's user object: every shown column of `users`, plus `_id` and `profilePhoto`. */
-export const UserSchema = deferSchema(() =>
+export const UserSchema = deferSchema(async () =>
   z
     .object({
       _id: z.string().openapi({ example: "507f1f77bcf86cd799439011" }),
-      ...isoDateSchemas(columns().shape),
-      profilePhoto: resolveSchema(ProfilePhotoSchema),
+      ...isoDateSchemas((await columns()).shape),
+      profilePhoto: await resolveSchema(ProfilePhotoSchema),
     })
     .openapi("User", {
       example: {

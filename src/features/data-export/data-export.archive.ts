@@ -25,14 +25,14 @@ const PersonSchema = z.object({ _id: id, username: z.string().nullable(), follow
 // The archive, as one JSON document. The photo is inside it (base64 of the stored object), so the
 // archive stays whole after the photo is replaced or the account is gone.
 // Only the OpenAPI document reads it (it holds the deferred UserSchema): built when that is generated.
-export const DataExportArchiveSchema = deferSchema(() =>
+export const DataExportArchiveSchema = deferSchema(async () =>
   z
     .object({
       format: z.literal("profile-api.data-export"),
       version: z.literal(1),
       exportId: id,
       generatedAt: isoDate,
-      user: resolveSchema(UserSchema),
+      user: await resolveSchema(UserSchema),
       consents: z.array(
         z.object({
           document: z.enum(["privacyPolicy", "termsOfUse", "consentForm"]),

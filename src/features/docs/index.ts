@@ -60,7 +60,7 @@ async function buildDocument(features: readonly Feature[]) {
   }
   registerSharedComponents(app.openAPIRegistry);
   registerAccountEventWebhooks(app.openAPIRegistry);
-  resolveDeferredSchemas(app.openAPIRegistry.definitions);
+  await resolveDeferredSchemas(app.openAPIRegistry.definitions);
   return app.getOpenAPI31Document(DOCUMENT_CONFIG);
 }
 
