@@ -2,6 +2,7 @@ import { type Context, type ErrorHandler, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { languageDetector } from "hono/language";
 import { requestId } from "hono/request-id";
+import { TrieRouter } from "hono/router/trie-router";
 import { FEATURES, type FeatureName } from "./features";
 import { allowedMethodsOf } from "./lib/allowed-methods";
 import type { AppEnv } from "./lib/app-env";
@@ -67,7 +68,10 @@ const onError: ErrorHandler<AppEnv> = (error, c) => {
 };
 
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  // hono's default router compiles every route into one RegExp on the first request, which a
+  // cold isolate's first client waits for (over 10 ms measured); the trie is built as routes are
+  // added and matches a request in microseconds.
+  const app = new Hono<AppEnv>({ router: new TrieRouter() });
 
   app.use(requestId());
   app.use(requestLog);
