@@ -86,3 +86,24 @@ export async function migrate(db) {
     await db.batch(statements.map((statement) => db.prepare(statement)));
   }
 }
+
+/** The newest workerd started by this process: Miniflare's runtime. */
+export function workerdPid() {
+  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((thread) =>
+    readFileSync(`/proc/${process.pid}/task/${thread}/children`, "utf8").split(" ").filter(Boolean),
+  );
+  const workerd = children.filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd");
+  return Math.max(...workerd.map(Number));
+}
+
+/**
+ * CPU time of a process in ms, summed over its threads from /proc/<pid>/task/<tid>/schedstat (ns),
+ * so it counts only time on a CPU: a busy machine delays it but does not inflate it.
+ */
+export function threadCpuMs(pid) {
+  let nanos = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    nanos += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, "utf8").split(" ")[0]);
+  }
+  return nanos / 1e6;
+}
