@@ -14,7 +14,7 @@ export type Feature = {
 /** `[method, path]` of each route of a feature, relative to its base: one row of src/route-table.ts. */
 export type RouteRow = readonly [method: string, path: string];
 
-/** The routes of a loaded router, as the route table lists them (middleware-only entries excluded). */
+/** The routes of a loaded router as the route table lists them: each method and path once, in order. */
 export function routesOf(router: { routes: readonly RouterEntry[] }): RouteRow[] {
   const rows = new Map<string, RouteRow>();
   for (const { method, path } of router.routes) rows.set(`${method} ${path}`, [method, path]);
