@@ -26,13 +26,14 @@ const { ratelimits } = unstable_readConfig({ config: join(ROOT, "wrangler.toml")
 
 /**
  * The built Worker in workerd; `options` adds Miniflare shared options (logs, inspector),
- * `bindings` overrides settings.
+ * `bindings` overrides settings. `script` is the bundle's path, or Miniflare's `modules` list.
  */
-export async function startBuiltWorker(scriptPath, options = {}, bindings = {}) {
+export async function startBuiltWorker(script, options = {}, bindings = {}) {
   const worker = {
     name: "api",
-    modules: true,
-    scriptPath,
+    ...(typeof script === "string"
+      ? { modules: true, scriptPath: script }
+      : { modules: script, modulesRoot: "/" }),
     compatibilityDate: "2026-11-01",
     compatibilityFlags: ["nodejs_compat"],
     d1Databases: { DB: "bench-db" },
@@ -84,4 +85,25 @@ export async function migrate(db) {
       .filter(Boolean);
     await db.batch(statements.map((statement) => db.prepare(statement)));
   }
+}
+
+/** The newest workerd started by this process: Miniflare's runtime. */
+export function workerdPid() {
+  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((thread) =>
+    readFileSync(`/proc/${process.pid}/task/${thread}/children`, "utf8").split(" ").filter(Boolean),
+  );
+  const workerd = children.filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd");
+  return Math.max(...workerd.map(Number));
+}
+
+/**
+ * CPU time of a process in ms, summed over its threads from /proc/<pid>/task/<tid>/schedstat (ns),
+ * so it counts only time on a CPU: a busy machine delays it but does not inflate it.
+ */
+export function threadCpuMs(pid) {
+  let nanos = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    nanos += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, "utf8").split(" ")[0]);
+  }
+  return nanos / 1e6;
 }

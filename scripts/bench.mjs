@@ -7,12 +7,12 @@
 // binding (scripts/bench-edge-worker.mjs), which also counts D1 round trips. Then startup, the first
 // request of each kind in a fresh isolate, and the cron. Prints tables; writes bench/results.json.
 // Figures are only comparable within one run: the machine's two cores are shared.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { CROWD_STAR, ENDPOINTS, enableFinalizeNow, READER, seed } from "./bench-endpoints.mjs";
 import { measureStartup } from "./bench-startup.mjs";
-import { OUT, ROOT, startBuiltWorker, wrangler } from "./bench-worker.mjs";
+import { OUT, ROOT, startBuiltWorker, workerdPid, wrangler } from "./bench-worker.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const MODES = {
@@ -40,15 +40,6 @@ function build() {
 }
 
 // --- the workerd process -------------------------------------------------------------------------
-/** The newest workerd started by this process: Miniflare's runtime. */
-function workerdPid() {
-  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((thread) =>
-    readFileSync(`/proc/${process.pid}/task/${thread}/children`, "utf8").split(" ").filter(Boolean),
-  );
-  const workerd = children.filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd");
-  return Math.max(...workerd.map(Number));
-}
-
 /** utime + stime of a process, in ms. */
 function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -109,54 +109,64 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** The same headers as OpenAPI parameters, registered once and referenced by every operation. */
+/**
+ * The same headers as OpenAPI parameters, registered once and referenced by every operation. Each is
+ * built by the document only (src/features/docs), never for a request.
+ */
 export const clientHeaderParameters = {
   // The seeds show the language as a choice of en and tr, defaulting to en, and so does the
   // playground. The server also negotiates a full header (tr-TR,tr;q=0.9 means tr) and falls back to
   // en for anything else, so no value is ever refused: clients may send what browsers send.
-  AcceptLanguage: z
-    .enum(LANGUAGES)
-    .optional()
-    .openapi({
-      param: { name: "Accept-Language", in: "header", required: false },
-      default: "en",
+  AcceptLanguage: () =>
+    z
+      .enum(LANGUAGES)
+      .optional()
+      .openapi({
+        param: { name: "Accept-Language", in: "header", required: false },
+        default: "en",
+        description:
+          "Uygulama içerisinde seçilen dil / Language of the messages: en or tr (default en). A full " +
+          "Accept-Language header is negotiated as HTTP says (tr-TR,tr;q=0.9 means tr); anything else " +
+          "falls back to en, never a 400.",
+      }),
+  XTimezone: () =>
+    clientHeadersSchema.shape["x-timezone"].openapi({
+      param: { name: "X-Timezone", in: "header", required: false },
+      description: "Zaman dilimi (varsayılan: UTC) / Offset for dates shown inside messages",
+    }),
+  XPlatform: () =>
+    clientHeadersSchema.shape["x-platform"].openapi({
+      param: { name: "X-Platform", in: "header", required: false },
+      description: "Platform (varsayılan: web). Never grants rights: roles come from the account.",
+    }),
+  XAppVersion: () =>
+    clientHeadersSchema.shape["x-app-version"].openapi({
+      param: { name: "X-App-Version", in: "header", required: false },
       description:
-        "Uygulama içerisinde seçilen dil / Language of the messages: en or tr (default en). A full " +
-        "Accept-Language header is negotiated as HTTP says (tr-TR,tr;q=0.9 means tr); anything else " +
-        "falls back to en, never a 400.",
+        "Uygulama versiyonu (opsiyonel) / App version: 1 to 4 numbers (at most 5 digits each), optionally " +
+        "-alpha, -beta or -rc with an optional .N, optionally +N (a build number); nothing else.",
+      maxLength: APP_VERSION_MAX_LENGTH,
     }),
-  XTimezone: clientHeadersSchema.shape["x-timezone"].openapi({
-    param: { name: "X-Timezone", in: "header", required: false },
-    description: "Zaman dilimi (varsayılan: UTC) / Offset for dates shown inside messages",
-  }),
-  XPlatform: clientHeadersSchema.shape["x-platform"].openapi({
-    param: { name: "X-Platform", in: "header", required: false },
-    description: "Platform (varsayılan: web). Never grants rights: roles come from the account.",
-  }),
-  XAppVersion: clientHeadersSchema.shape["x-app-version"].openapi({
-    param: { name: "X-App-Version", in: "header", required: false },
-    description:
-      "Uygulama versiyonu (opsiyonel) / App version: 1 to 4 numbers (at most 5 digits each), optionally " +
-      "-alpha, -beta or -rc with an optional .N, optionally +N (a build number); nothing else.",
-    maxLength: APP_VERSION_MAX_LENGTH,
-  }),
-  XDeviceId: clientHeadersSchema.shape["x-device-id"].openapi({
-    param: { name: "X-Device-Id", in: "header", required: false },
-    description: "Cihaz kimliği (opsiyonel)",
-    maxLength: 128,
-  }),
-  XD1Bookmark: clientHeadersSchema.shape["x-d1-bookmark"].openapi({
-    param: { name: "X-D1-Bookmark", in: "header", required: false },
-    description:
-      "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes)",
-    maxLength: 59,
-  }),
-  XRequestId: z
-    .string()
-    .max(255)
-    .optional()
-    .openapi({
-      param: { name: "X-Request-Id", in: "header", required: false },
-      description: "Echoed back in the response; generated when absent",
+  XDeviceId: () =>
+    clientHeadersSchema.shape["x-device-id"].openapi({
+      param: { name: "X-Device-Id", in: "header", required: false },
+      description: "Cihaz kimliği (opsiyonel)",
+      maxLength: 128,
     }),
+  XD1Bookmark: () =>
+    clientHeadersSchema.shape["x-d1-bookmark"].openapi({
+      param: { name: "X-D1-Bookmark", in: "header", required: false },
+      description:
+        "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes)",
+      maxLength: 59,
+    }),
+  XRequestId: () =>
+    z
+      .string()
+      .max(255)
+      .optional()
+      .openapi({
+        param: { name: "X-Request-Id", in: "header", required: false },
+        description: "Echoed back in the response; generated when absent",
+      }),
 };

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import "@hono/zod-openapi";
+import { deferSchema, once, resolveSchema } from "./deferred-schema";
 import type { ErrorStatus } from "./i18n";
 
 type Envelope<Success extends boolean, T, Status extends number> = {
@@ -24,7 +25,9 @@ export function failure(statusCode: ErrorStatus, errors: string[]): Envelope<fal
   return { isSuccess: false, statusCode, data: null, errors, timestamp: new Date().toISOString() };
 }
 
-const timestamp = z.iso.datetime().openapi({ example: "2026-05-22T16:11:26.808Z" });
+// The schemas below describe responses for the OpenAPI document only: built when it is generated.
+
+const timestamp = once(() => z.iso.datetime().openapi({ example: "2026-05-22T16:11:26.808Z" }));
 
 /**
  * The success envelope around a route's data schema, for the OpenAPI document and response types.
@@ -34,26 +37,28 @@ export function envelopeOf<T extends z.ZodType, const Status extends number = 20
   data: T,
   statusCode: Status = 200 as Status,
 ) {
-  return z.object({
-    isSuccess: z.literal(true),
-    statusCode: z.literal(statusCode),
-    data,
-    errors: z.array(z.string()).openapi({ example: [] }),
-    timestamp,
-  });
+  return deferSchema(async () =>
+    z.object({
+      isSuccess: z.literal(true),
+      statusCode: z.literal(statusCode),
+      data: await resolveSchema(data),
+      errors: z.array(z.string()).openapi({ example: [] }),
+      timestamp: timestamp(),
+    }),
+  );
 }
 
 // Null on every error, and documented so: a client never has to handle anything else there.
-const errorData = z.null().openapi({ description: "Always null on an error" });
+const errorData = once(() => z.null().openapi({ description: "Always null on an error" }));
 
 function buildErrorEnvelope(status: ErrorStatus) {
   return z
     .object({
       isSuccess: z.literal(false),
       statusCode: z.literal(status),
-      data: errorData,
+      data: errorData(),
       errors: z.array(z.string()).min(1),
-      timestamp,
+      timestamp: timestamp(),
     })
     .openapi(`ErrorEnvelope${status}`);
 }
@@ -64,7 +69,7 @@ const errorEnvelopes = new Map<ErrorStatus, ReturnType<typeof buildErrorEnvelope
 export function errorEnvelopeOf(status: ErrorStatus) {
   let schema = errorEnvelopes.get(status);
   if (!schema) {
-    schema = buildErrorEnvelope(status);
+    schema = deferSchema(async () => buildErrorEnvelope(status));
     errorEnvelopes.set(status, schema);
   }
   return schema;

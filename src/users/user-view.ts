@@ -1,7 +1,7 @@
 import * as z from "zod";
 import "@hono/zod-openapi";
-import { createSelectSchema } from "drizzle-zod";
 import { ROLES, type UserRow, users } from "../db/schema";
+import { deferSchema, resolveSchema } from "../lib/deferred-schema";
 import { envelopeOf } from "../lib/envelope";
 import { bySize, PHOTO_URL_SIZE, profilePhotoOf } from "../media-store/photo-keys";
 
@@ -39,80 +39,88 @@ function isoDateSchemas<Shape extends z.ZodRawShape>(shape: Shape): IsoDateSchem
 }
 
 // Types, nullability and enums come from the table; only the JSON columns need their element type.
-const columns = createSelectSchema(users, {
-  email: z.email().nullable(),
-  interests: z.array(z.string()),
-  roles: z.array(z.enum(ROLES)),
-}).omit(INTERNAL_COLUMNS);
+async function columns() {
+  const { createSelectSchema } = await import("drizzle-zod");
+  return createSelectSchema(users, {
+    email: z.email().nullable(),
+    interests: z.array(z.string()),
+    roles: z.array(z.enum(ROLES)),
+  }).omit(INTERNAL_COLUMNS);
+}
 
-export const ProfilePhotoSchema = z
-  .object({
-    _id: z.string(),
-    url: z.url().openapi({ description: `The ${PHOTO_URL_SIZE} px variant` }),
-    type: z.literal("image"),
-    variants: z.object(bySize(() => z.url())).openapi({
-      description:
-        "Square WebP variants by size in pixels (a photo stored before variants has one URL for every size)",
-    }),
-  })
-  .nullable()
-  .openapi("ProfilePhoto");
+// Both describe responses, so they are built only for the OpenAPI document (src/lib/deferred-schema.ts).
+export const ProfilePhotoSchema = deferSchema(async () =>
+  z
+    .object({
+      _id: z.string(),
+      url: z.url().openapi({ description: `The ${PHOTO_URL_SIZE} px variant` }),
+      type: z.literal("image"),
+      variants: z.object(bySize(() => z.url())).openapi({
+        description:
+          "Square WebP variants by size in pixels (a photo stored before variants has one URL for every size)",
+      }),
+    })
+    .nullable()
+    .openapi("ProfilePhoto"),
+);
 
 /** The seed's user object: every shown column of `users`, plus `_id` and `profilePhoto`. */
-export const UserSchema = z
-  .object({
-    _id: z.string().openapi({ example: "507f1f77bcf86cd799439011" }),
-    ...isoDateSchemas(columns.shape),
-    profilePhoto: ProfilePhotoSchema,
-  })
-  .openapi("User", {
-    example: {
-      _id: "507f1f77bcf86cd799439011",
-      name: "John",
-      surname: "Doe",
-      username: "johndoe123",
-      availabilityStatus: "available",
-      countryCode: "90",
-      phoneNumber: "5551234567",
-      gender: "male",
-      birthDate: "1995-06-15T00:00:00.000Z",
-      interests: ["music", "sports", "travel", "cooking", "reading"],
-      expertise: "designer",
-      privacyPolicyAccepted: true,
-      privacyPolicyVersion: "1.2.0",
-      termsOfUseAccepted: true,
-      termsOfUseVersion: "1.1.0",
-      consentFormAccepted: true,
-      consentFormVersion: "1.0.0",
-      isRegistrationComplete: true,
-      roles: ["user"],
-      profilePhoto: {
-        _id: "507f1f77bcf86cd799439012",
-        url: "https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-512.webp",
-        type: "image",
-        variants: bySize(
-          (size) =>
-            `https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-${size}.webp`,
-        ),
+export const UserSchema = deferSchema(async () =>
+  z
+    .object({
+      _id: z.string().openapi({ example: "507f1f77bcf86cd799439011" }),
+      ...isoDateSchemas((await columns()).shape),
+      profilePhoto: await resolveSchema(ProfilePhotoSchema),
+    })
+    .openapi("User", {
+      example: {
+        _id: "507f1f77bcf86cd799439011",
+        name: "John",
+        surname: "Doe",
+        username: "johndoe123",
+        availabilityStatus: "available",
+        countryCode: "90",
+        phoneNumber: "5551234567",
+        gender: "male",
+        birthDate: "1995-06-15T00:00:00.000Z",
+        interests: ["music", "sports", "travel", "cooking", "reading"],
+        expertise: "designer",
+        privacyPolicyAccepted: true,
+        privacyPolicyVersion: "1.2.0",
+        termsOfUseAccepted: true,
+        termsOfUseVersion: "1.1.0",
+        consentFormAccepted: true,
+        consentFormVersion: "1.0.0",
+        isRegistrationComplete: true,
+        roles: ["user"],
+        profilePhoto: {
+          _id: "507f1f77bcf86cd799439012",
+          url: "https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-512.webp",
+          type: "image",
+          variants: bySize(
+            (size) =>
+              `https://example.com/profile-photos/507f1f77bcf86cd799439011/507f1f77bcf86cd799439012-${size}.webp`,
+          ),
+        },
+        lastLogin: "2024-01-15T09:30:00.000Z",
+        createdAt: "2024-01-15T10:30:00.000Z",
+        updatedAt: "2024-01-15T12:30:00.000Z",
+        email: "john.doe@example.com",
+        bio: "Passionate about technology and travel",
+        instagram: "myinstagram",
+        tiktok: "mytiktok",
+        x: "mytwitterx",
+        snapchat: "mysnapchat",
+        facebook: "myfacebook",
+        accountDeletionStatus: null,
+        accountDeletionRequestedAt: null,
+        accountDeletionScheduledFor: null,
+        accountDeletionCancelledAt: null,
+        accountDeletionFinalizedAt: null,
+        deletedAt: null,
       },
-      lastLogin: "2024-01-15T09:30:00.000Z",
-      createdAt: "2024-01-15T10:30:00.000Z",
-      updatedAt: "2024-01-15T12:30:00.000Z",
-      email: "john.doe@example.com",
-      bio: "Passionate about technology and travel",
-      instagram: "myinstagram",
-      tiktok: "mytiktok",
-      x: "mytwitterx",
-      snapchat: "mysnapchat",
-      facebook: "myfacebook",
-      accountDeletionStatus: null,
-      accountDeletionRequestedAt: null,
-      accountDeletionScheduledFor: null,
-      accountDeletionCancelledAt: null,
-      accountDeletionFinalizedAt: null,
-      deletedAt: null,
-    },
-  });
+    }),
+);
 
 export type User = z.infer<typeof UserSchema>;
 

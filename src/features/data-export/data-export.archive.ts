@@ -14,6 +14,7 @@ import {
   users,
 } from "../../db/schema";
 import type { Job } from "../../jobs/messages";
+import { deferSchema, resolveSchema } from "../../lib/deferred-schema";
 import { errorFields, log } from "../../lib/log";
 import { toUser, UserSchema } from "../../users/user-view";
 import { ArchiveWriter } from "./archive-writer";
@@ -25,45 +26,53 @@ const PersonSchema = z.object({ _id: id, username: z.string().nullable(), follow
 
 // The archive, as one JSON document. The photo is inside it (base64 of the stored object), so the
 // archive stays whole after the photo is replaced or the account is gone.
-export const DataExportArchiveSchema = z
-  .object({
-    format: z.literal("profile-api.data-export"),
-    version: z.literal(1),
-    exportId: id,
-    generatedAt: isoDate,
-    user: UserSchema,
-    consents: z.array(
-      z.object({
-        document: z.enum(["privacyPolicy", "termsOfUse", "consentForm"]),
-        accepted: z.boolean(),
-        version: z.string().nullable(),
-      }),
-    ),
-    followers: z.array(PersonSchema),
-    following: z.array(PersonSchema),
-    liveStreams: z.array(
-      z.object({ _id: id, title: z.string().nullable(), startedAt: isoDate, endedAt: isoDate.nullable() }),
-    ),
-    accountEvents: z.array(
-      z.object({
-        event: z.enum(ACCOUNT_EVENT_TYPES),
-        source: z.enum(EVENT_SOURCES),
-        platform: z.string().nullable(),
-        appVersion: z.string().nullable(),
-        deviceId: z.string().nullable(),
-        createdAt: isoDate,
-      }),
-    ),
-    profilePhoto: z
-      .object({
-        _id: id,
-        contentType: z.string(),
-        byteLength: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ format: "int64" }),
-        base64: z.string().openapi({ format: "byte" }),
-      })
-      .nullable(),
-  })
-  .openapi("DataExportArchive");
+// Only the OpenAPI document reads it (it holds the deferred UserSchema): built when that is generated.
+export const DataExportArchiveSchema = deferSchema(async () =>
+  z
+    .object({
+      format: z.literal("profile-api.data-export"),
+      version: z.literal(1),
+      exportId: id,
+      generatedAt: isoDate,
+      user: await resolveSchema(UserSchema),
+      consents: z.array(
+        z.object({
+          document: z.enum(["privacyPolicy", "termsOfUse", "consentForm"]),
+          accepted: z.boolean(),
+          version: z.string().nullable(),
+        }),
+      ),
+      followers: z.array(PersonSchema),
+      following: z.array(PersonSchema),
+      liveStreams: z.array(
+        z.object({ _id: id, title: z.string().nullable(), startedAt: isoDate, endedAt: isoDate.nullable() }),
+      ),
+      accountEvents: z.array(
+        z.object({
+          event: z.enum(ACCOUNT_EVENT_TYPES),
+          source: z.enum(EVENT_SOURCES),
+          platform: z.string().nullable(),
+          appVersion: z.string().nullable(),
+          deviceId: z.string().nullable(),
+          createdAt: isoDate,
+        }),
+      ),
+      profilePhoto: z
+        .object({
+          _id: id,
+          contentType: z.string(),
+          byteLength: z
+            .number()
+            .int()
+            .nonnegative()
+            .max(Number.MAX_SAFE_INTEGER)
+            .openapi({ format: "int64" }),
+          base64: z.string().openapi({ format: "byte" }),
+        })
+        .nullable(),
+    })
+    .openapi("DataExportArchive"),
+);
 
 export type DataExportArchive = z.infer<typeof DataExportArchiveSchema>;
 

@@ -1,9 +1,11 @@
 import { swaggerUI } from "@hono/swagger-ui";
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { ACCOUNT_EVENTS_TAG, registerAccountEventWebhooks } from "../../account-events/webhooks";
 import type { AppEnv } from "../../lib/app-env";
 import { clientHeaderParameters } from "../../lib/client-headers";
+import { resolveDeferredSchemas } from "../../lib/deferred-schema";
+import type { Feature } from "../../lib/lazy-router";
 import { registerSharedComponents } from "../../lib/openapi-components";
 import { documentServers } from "../../lib/public-api";
 import { SECURITY_SCHEME } from "../../lib/route";
@@ -37,8 +39,13 @@ const DOCUMENT_CONFIG = {
   ],
 };
 
-/** Registers the shared components and serves the generated document and the Swagger UI page. */
-export function mountDocs(app: OpenAPIHono<AppEnv>) {
+/**
+ * The document as the app's registry used to hold it: every feature's routes under its base, in
+ * order, then the shared components. Built on the first request for it, never at startup.
+ */
+async function buildDocument(features: readonly Feature[]) {
+  const app = new OpenAPIHono<AppEnv>();
+  for (const feature of features) app.route(feature.base, await feature.load());
   app.openAPIRegistry.registerComponent("securitySchemes", SECURITY_SCHEME, {
     type: "http",
     scheme: "bearer",
@@ -49,17 +56,22 @@ export function mountDocs(app: OpenAPIHono<AppEnv>) {
       "is required.",
   });
   for (const [name, schema] of Object.entries(clientHeaderParameters)) {
-    app.openAPIRegistry.registerParameter(name, schema);
+    app.openAPIRegistry.registerParameter(name, schema());
   }
   registerSharedComponents(app.openAPIRegistry);
   registerAccountEventWebhooks(app.openAPIRegistry);
+  await resolveDeferredSchemas(app.openAPIRegistry.definitions);
+  return app.getOpenAPI31Document(DOCUMENT_CONFIG);
+}
 
+/** Serves the document generated from `features` and the Swagger UI page. */
+export function docsRouter(features: readonly Feature[]) {
   // Built on first use and kept for the isolate's life: the routes cannot change at run time.
-  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  let document: ReturnType<typeof buildDocument> | undefined;
   const docs = new Hono<AppEnv>();
-  docs.get("/openapi.json", (c) => {
-    document ??= app.getOpenAPI31Document(DOCUMENT_CONFIG);
-    return c.json({ ...document, servers: documentServers(c.env) });
+  docs.get("/openapi.json", async (c) => {
+    document ??= buildDocument(features);
+    return c.json({ ...(await document), servers: documentServers(c.env) });
   });
   // Browsers ask for it on every page; "no icon" rather than a 404 in their console.
   docs.get("/favicon.ico", (c) => c.body(null, 204, { "Cache-Control": "public, max-age=86400" }));
