@@ -1,12 +1,14 @@
-// `npm run bench:scale`: clean-up at scale, this tree against the commit before it (d5f8ef3, built in
-// a worktree at /tmp/bench-old), in one run. Each is built by `wrangler deploy --dry-run` with
+// `npm run bench:scale`: clean-up at scale, this tree against the code before the queued, chunked
+// clean-up (d5f8ef3, checked out in a worktree at /tmp/bench-old), in one run. Each is built by `wrangler deploy --dry-run` with
 // scripts/bench-scale-worker.mjs as the entry (the app behind bindings that count D1 rows from
 // `meta`, note R2 bodies and hold queue messages) and run in workerd through Miniflare, with local
 // D1 and R2. Measured for each: one account with SCALE_FOLLOWERS followers finalized (chunks, rows
 // written per batch, the longest batch, the longest wait of a concurrent UPDATE); the cron with
 // SCALE_DUE due among SCALE_PENDING pending (rows read per finalized account), then cron runs and
 // queue deliveries until R2 holds nothing of theirs; data-export memory; bytes per follow edge.
-// Writes bench/scale-results.json and prints a table. Figures compare only within one run.
+// Writes bench/scale-results.json and prints a table. Figures compare only within one run. With the
+// defaults (1,000,000 followers, 2,000 due among 100,000 pending) it takes about 7 minutes on a busy
+// 2-core machine; SCALE_DUE=10000 about 15.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
