@@ -3,7 +3,7 @@
 -- A follow edge is only its two ids and a time. As a rowid table it was stored three times: the
 -- table by rowid, the composite primary key's own index, and the followee index. Keyed by the
 -- primary key itself, the table is the (follower, followee) B-tree, and the followee index holds
--- (followee, follower) only: about 100 bytes an edge instead of 167 (BENCHMARKS.md, dbstat).
+-- (followee, follower) only: about 132 bytes an edge instead of 169 (BENCHMARKS.md, npm run bench:scale).
 -- SQLite cannot change a table's storage in place, so the table is rebuilt and its triggers
 -- (which go with the old table) recreated as 0001 and 0002 define them.
 CREATE TABLE `follows_new` (

@@ -7,7 +7,7 @@ import { call } from "./helpers";
 
 // A download link has exactly one valid spelling: the one GET /users/me/data-export gives. Other
 // spellings of the same expiry or of the same signature are refused before the signature is
-// checked. A link to an export that does not exist answers 404 once its spelling passes, so the
+// checked, with the 403 of any link that is not the one we signed. A link to an export that does not exist answers 404 once its spelling passes, so the
 // canonical link below reaches the signature check and the others do not.
 
 const exportId = newObjectId();
@@ -47,12 +47,9 @@ describe.each(["en", "tr"] as const)("the download link's one spelling (%s)", (l
     ["signature", "with spare bits 01", () => `expires=${expires}&signature=${withSpareBits(signature, 1)}`],
     ["signature", "with spare bits 10", () => `expires=${expires}&signature=${withSpareBits(signature, 2)}`],
     ["signature", "with spare bits 11", () => `expires=${expires}&signature=${withSpareBits(signature, 3)}`],
-  ])("refuses %s %s with 400 naming it", async (field, _how, query) => {
+  ])("refuses %s %s with 403, as a changed link", async (_field, _how, query) => {
     const { status, body } = await get(query());
-    expect(status).toBe(400);
-    expect(body.errors).toEqual([
-      statusMessage(language, 400),
-      `${field}: ${t(language, "dataExport.linkSpelling")}`,
-    ]);
+    expect(status).toBe(403);
+    expect(body.errors).toEqual([statusMessage(language, 403), t(language, "dataExport.linkInvalid")]);
   });
 });

@@ -260,7 +260,7 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
     await db
       .insert(follows)
       .values({ followerId: fan.id as string, followeeId: live.id as string, createdAt: new Date() });
-    const outcome = await drainAccount(env, createDb(env.DB), live.id as string, "follows", {
+    const outcome = await drainAccount(env, createDb(env.DB), live.id as string, "followers", {
       chunks: 3,
       ms: 1000,
     });

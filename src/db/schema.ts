@@ -255,8 +255,15 @@ export const mediaPrefixJobs = sqliteTable(
   ],
 );
 
-// The text steps first (free text, device ids, queued usernames), then the follow edges both ways.
-export const CLEANUP_STEPS = ["streamTitles", "deviceIds", "eventPayloads", "follows"] as const;
+// The text steps first (free text, device ids, queued usernames), then the follow edges: the ones
+// the account made (usually few), then its followers (a celebrity's millions).
+export const CLEANUP_STEPS = [
+  "streamTitles",
+  "deviceIds",
+  "eventPayloads",
+  "following",
+  "followers",
+] as const;
 
 /**
  * A finalized account whose rows are still being removed in bounded chunks (src/cleanup/): the

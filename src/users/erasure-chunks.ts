@@ -79,6 +79,19 @@ function edges(userId: string, direction: "followers" | "following") {
   return { own: eq(own, userId), other };
 }
 
+/** The follow edges of one direction, `limit` at a time. */
+function edgeStep(direction: "followers" | "following"): Step {
+  return {
+    left: (db, userId) => db.select({ one: sql`1` }).from(follows).where(edges(userId, direction).own),
+    chunk: (db, userId, limit) => {
+      const { own, other } = edges(userId, direction);
+      const picked = db.select({ id: other }).from(follows).where(own).limit(limit);
+      return [db.delete(follows).where(and(own, inArray(other, picked), isDraining(db, userId)))];
+    },
+    rowsPerUnit: ROWS_PER_EDGE,
+  };
+}
+
 const STEPS = {
   streamTitles: textStep(
     liveStreams,
@@ -98,21 +111,8 @@ const STEPS = {
     isNotNull(accountEventOutbox.payload),
     erasedValues(ERASURE.accountEventOutbox),
   ),
-  follows: {
-    left: (db: Db, userId: string) =>
-      db
-        .select({ one: sql`1` })
-        .from(follows)
-        .where(sql`${edges(userId, "followers").own} OR ${edges(userId, "following").own}`),
-    // `limit` edges each way at most.
-    chunk: (db: Db, userId: string, limit: number): Statement[] =>
-      (["followers", "following"] as const).map((direction) => {
-        const { own, other } = edges(userId, direction);
-        const picked = db.select({ id: other }).from(follows).where(own).limit(limit);
-        return db.delete(follows).where(and(own, inArray(other, picked), isDraining(db, userId)));
-      }),
-    rowsPerUnit: ROWS_PER_EDGE * 2,
-  },
+  following: edgeStep("following"),
+  followers: edgeStep("followers"),
 } satisfies Record<CleanupStep, Step>;
 
 /**
@@ -161,9 +161,10 @@ export function firstChunks(db: Db, userId: string, chunkRows: number): Statemen
 export function afterFirstChunks(results: readonly unknown[], chunkRows: number): CleanupStep | "done" {
   if (changesOf(results.at(-1)) > 0) return "done";
   const share = Math.floor(chunkRows / CLEANUP_STEPS.length);
-  const textSteps = CLEANUP_STEPS.filter((step) => step !== "follows");
-  const full = textSteps.find((step, index) => changesOf(results[index]) >= unitsWithin(step, share));
-  return full ?? "follows";
+  // Each step's first chunk is one statement, in CLEANUP_STEPS order.
+  const full = CLEANUP_STEPS.find((step, index) => changesOf(results[index]) >= unitsWithin(step, share));
+  // None came back full, yet the job is not done: a row arrived meanwhile; go over every step again.
+  return full ?? CLEANUP_STEPS[0];
 }
 
 /**
@@ -190,5 +191,5 @@ export async function drainChunk(
   if (changesOf(results[0]) === 0) return "done";
   if (last) return changesOf(results.at(-1)) > 0 ? "done" : step;
   const full = chunk.some((_, index) => changesOf(results[index + 1]) >= units);
-  return full ? step : (CLEANUP_STEPS[CLEANUP_STEPS.indexOf(step) + 1] ?? "follows");
+  return full ? step : (CLEANUP_STEPS[CLEANUP_STEPS.indexOf(step) + 1] ?? step);
 }
