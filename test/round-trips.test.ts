@@ -144,7 +144,7 @@ describe("D1 round trips per request", () => {
     const { status, trips } = await counted(USERNAME, {
       method: "PATCH",
       token,
-      json: { username: `new_${user.id.slice(-8)}` },
+      json: { username: `renamed_${user.id.slice(-8)}` },
     });
     expect(status).toBe(200);
     expect(trips.total).toBe(PATCH_USERNAME);
@@ -168,7 +168,7 @@ describe("D1 round trips per request", () => {
     const { status, trips } = await counted(USERNAME, {
       method: "PATCH",
       token,
-      json: { username: `new_${user.id.slice(-8)}` },
+      json: { username: `renamed_${user.id.slice(-8)}` },
     });
     expect(status).toBe(409);
     expect(trips.total).toBe(PATCH_USERNAME_COOLDOWN);
