@@ -17,11 +17,11 @@ let edgeEnv;
 
 const wait = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
 
-/** The env the app sees: DB counted, then delayed. One per isolate, like the binding itself. */
+/** The env the app sees: USERS_0 counted, then delayed. One per isolate, like the binding itself. */
 function edge(env) {
   if (!edgeEnv) {
-    counter = countRoundTrips(env.DB);
-    edgeEnv = { ...env, DB: observeD1(counter.d1, ({ target }) => wait(delays[target])) };
+    counter = countRoundTrips(env.USERS_0);
+    edgeEnv = { ...env, USERS_0: observeD1(counter.d1, ({ target }) => wait(delays[target])) };
   }
   return edgeEnv;
 }
@@ -29,10 +29,10 @@ function edge(env) {
 async function floor(kind, url, env) {
   const id = url.searchParams.get("id");
   if (kind === "read") {
-    const session = env.DB.withSession("first-unconstrained");
+    const session = env.USERS_0.withSession("first-unconstrained");
     return Response.json(await session.prepare("SELECT * FROM users WHERE id = ?").bind(id).first());
   }
-  const session = env.DB.withSession("first-primary");
+  const session = env.USERS_0.withSession("first-primary");
   const row = await session
     .prepare("UPDATE users SET updated_at = ? WHERE id = ? RETURNING *")
     .bind(Date.now(), id)

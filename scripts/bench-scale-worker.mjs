@@ -113,11 +113,14 @@ const holding = (list) => ({
   sendBatch: async (messages) => void list?.push(...messages.map(({ body }) => ({ body, attempts: 1 }))),
 });
 
+// The binding of the users' table: USERS_0 (a shard), or DB in the build before the shards.
+const usersD1 = (env) => ("USERS_0" in env ? "USERS_0" : "DB");
+
 let benchEnv;
 function wrap(env) {
   benchEnv ??= {
     ...env,
-    DB: meteredD1(env.DB),
+    [usersD1(env)]: meteredD1(env[usersD1(env)]),
     MEDIA: watchedR2(env.MEDIA),
     JOBS: holding(held),
     ACCOUNT_EVENTS: holding(null),
@@ -191,7 +194,10 @@ async function writesDuring(raw, userId, atLeast, work) {
   const writes = (async () => {
     while (working || waits.length < atLeast) {
       const startedAt = performance.now();
-      await raw.DB.prepare("UPDATE users SET updated_at = ? WHERE id = ?").bind(Date.now(), userId).run();
+      await raw[usersD1(raw)]
+        .prepare("UPDATE users SET updated_at = ? WHERE id = ?")
+        .bind(Date.now(), userId)
+        .run();
       waits.push(performance.now() - startedAt);
     }
   })();
@@ -238,7 +244,8 @@ async function control(request, url, env, raw) {
   }
   if (path === "sql") {
     const { sql, params = [] } = await request.json();
-    const result = await env.DB.prepare(sql)
+    const result = await env[usersD1(env)]
+      .prepare(sql)
       .bind(...params)
       .all();
     return Response.json({

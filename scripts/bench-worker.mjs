@@ -36,7 +36,7 @@ export async function startBuiltWorker(script, options = {}, bindings = {}) {
       : { modules: script, modulesRoot: "/" }),
     compatibilityDate: "2026-11-01",
     compatibilityFlags: ["nodejs_compat"],
-    d1Databases: { DB: "bench-db" },
+    d1Databases: { USERS_0: "bench-db" },
     r2Buckets: { MEDIA: "bench-media" },
     kvNamespaces: { FLAGS: "bench-flags" },
     // Photo uploads re-encode through it (sharp locally, as in tests).
@@ -68,7 +68,7 @@ export async function startBuiltWorker(script, options = {}, bindings = {}) {
   };
   const mf = new Miniflare(convertV4MiniflareOptions({ workers: [worker], ...options }));
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  const db = (await mf.getBindings()).DB;
+  const db = (await mf.getBindings()).USERS_0;
   await migrate(db);
   return { mf, url, db };
 }

@@ -24,7 +24,7 @@ export const WRANGLER = join(
   process.platform === "win32" ? "wrangler.cmd" : "wrangler",
 );
 /** The D1 binding in wrangler.toml. */
-export const DB = "DB";
+export const DB = "USERS_0";
 /** Where `npm run dev` has wrangler write its log (the Worker's log lines too): dev:cron reads it. */
 export const DEV_LOG_DIR = join(ROOT, ".wrangler", "logs");
 /** One file per running `npm run dev` of this folder, named by its port, holding its pid. */

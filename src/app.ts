@@ -24,7 +24,11 @@ function errorResponse(
   headers?: Record<string, string>,
 ) {
   const language = c.get("language") ?? "en";
-  return c.json(failure(status, [statusMessage(language, status), ...details]), status, headers);
+  // Also for an error raised before the language middleware ran (a bad setting read by CORS).
+  return c.json(failure(status, [statusMessage(language, status), ...details]), status, {
+    "Content-Language": language,
+    ...headers,
+  });
 }
 
 function renderDetail(c: Context<AppEnv>, detail: ErrorDetail): string {

@@ -4,6 +4,7 @@ import { buildExport, markExportFailed } from "./features/data-export/data-expor
 import { drainAccount, MESSAGE_DRAIN_BUDGET } from "./jobs/account-drain";
 import { type Job, type JobKind, type JobMessage, jobFields, sendJobs } from "./jobs/messages";
 import { errorFields, log } from "./lib/log";
+import { shardBinding, shardDbOf } from "./lib/shards";
 import { SWEPT_ROOTS, type SweptRoot, sweepUnreferenced } from "./media-store/orphan-sweep";
 import { emptyPrefixJob } from "./media-store/prefix-jobs";
 
@@ -36,8 +37,18 @@ const ON_DEAD_LETTER: { [Kind in JobKind]?: (env: Env, db: Db, job: Job<Kind>) =
 /** Seconds before a failed message's next attempt: 10, 20, 40… up to 5 minutes. */
 export const retryDelay = (attempts: number) => Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
 
-function run<Kind extends JobKind>(env: Env, db: Db, job: Job<Kind>) {
-  return (HANDLERS[job.kind] as (env: Env, db: Db, job: Job<Kind>) => Promise<unknown>)(env, db, job);
+/**
+ * The database a job works on: its user's shard; a prefix job's own shard; for the sweep, the
+ * first shard, which keeps the sweep's place in the bucket (shared by every shard).
+ */
+function dbOf(env: Env, job: JobMessage): Db {
+  if ("userId" in job) return shardDbOf(env, job.userId);
+  return createDb(shardBinding(env, job.kind === "empty-prefix" ? job.shard : 0));
+}
+
+function run<Kind extends JobKind>(env: Env, job: Job<Kind>) {
+  const handler = HANDLERS[job.kind] as (env: Env, db: Db, job: Job<Kind>) => Promise<unknown>;
+  return handler(env, dbOf(env, job), job);
 }
 
 /**
@@ -46,9 +57,8 @@ function run<Kind extends JobKind>(env: Env, db: Db, job: Job<Kind>) {
  * to the dead-letter queue.
  */
 export async function runJobs(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
-  const db = createDb(env.DB);
   for (const message of batch.messages) {
-    await run(env, db, message.body).then(
+    await run(env, message.body).then(
       () => message.ack(),
       (error: unknown) => {
         log("warn", "job failed; retried", {
@@ -64,14 +74,13 @@ export async function runJobs(batch: MessageBatch<JobMessage>, env: Env): Promis
 
 /** The dead-letter queue's consumer: logs each job set aside, and tells its owner. */
 export async function runDeadLetters(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
-  const db = createDb(env.DB);
   for (const message of batch.messages) {
     const job = message.body;
     log("error", "job dead-lettered", { ...jobFields(job), attempts: message.attempts });
     const handler = ON_DEAD_LETTER[job.kind] as
       | ((env: Env, db: Db, job: JobMessage) => Promise<unknown>)
       | undefined;
-    await handler?.(env, db, job);
+    await handler?.(env, dbOf(env, job), job);
     message.ack();
   }
 }

@@ -4,16 +4,17 @@ import { deletionCron } from "./features/account-deletion/deletion-cron";
 import { expireDataExports } from "./features/data-export/data-export.service";
 import { errorFields, log } from "./lib/log";
 import { settings } from "./lib/settings";
-import { mediaCron } from "./media-store/cron";
+import { shardBinding, shardIndexes } from "./lib/shards";
+import { mediaCron, sendMediaSweeps } from "./media-store/cron";
 import { holdCutoff, purgeExpiredHolds } from "./users/username-hold";
 
-type CronJob = (env: Env, db: Db, now: Date) => Promise<Record<string, number>>;
+type ShardJob = (env: Env, db: Db, now: Date, shard: number) => Promise<Record<string, number>>;
 
 /**
- * What the Cron Trigger runs, each owned by its module. Each is small: work that grows with the
- * data is sent to the jobs queue (src/queue.ts) rather than done here.
+ * What the Cron Trigger runs on every shard, each job owned by its module. Each is small: work
+ * that grows with the data is sent to the jobs queue (src/queue.ts) rather than done here.
  */
-const CRON_JOBS: Record<string, CronJob> = {
+const SHARD_JOBS: Record<string, ShardJob> = {
   deletions: deletionCron,
   media: mediaCron,
   accountEvents: eventsCron,
@@ -25,22 +26,40 @@ const CRON_JOBS: Record<string, CronJob> = {
   },
 };
 
+/** What runs once a run, whatever the shards: the R2 bucket is one for all of them. */
+const ONCE_JOBS: Record<string, (env: Env, now: Date) => Promise<Record<string, number>>> = {
+  mediaSweep: sendMediaSweeps,
+};
+
+/** Runs one job, and logs one line: its summary, or its error. */
+async function logged(
+  job: string,
+  where: Record<string, number>,
+  run: () => Promise<Record<string, number>>,
+) {
+  const startedAt = Date.now();
+  const summary = await run().catch((error: unknown) => {
+    log("error", "cron job failed", { job, ...where, ...errorFields(error) });
+    throw error;
+  });
+  log("info", "cron job", { job, ...where, ...summary, durationMs: Date.now() - startedAt });
+}
+
 /**
- * The Cron Trigger's entry. The jobs are independent: one failing does not stop the others; each
- * logs one line (its summary, or its error), and the run fails if any did.
+ * The Cron Trigger's entry. Shards are worked on side by side (each is its own D1 database, so
+ * one more shard does not make a run longer), and jobs are independent: one failing does not stop
+ * the others, and the run fails if any did.
  */
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
-  const db = createDb(env.DB);
   const now = new Date(controller.scheduledTime);
-  const outcomes = await Promise.allSettled(
-    Object.entries(CRON_JOBS).map(async ([job, run]) => {
-      const startedAt = Date.now();
-      const summary = await run(env, db, now).catch((error: unknown) => {
-        log("error", "cron job failed", { job, ...errorFields(error) });
-        throw error;
-      });
-      log("info", "cron job", { job, ...summary, durationMs: Date.now() - startedAt });
+  const outcomes = await Promise.allSettled([
+    ...shardIndexes(env).flatMap((shard) => {
+      const db = createDb(shardBinding(env, shard));
+      return Object.entries(SHARD_JOBS).map(([job, run]) =>
+        logged(job, { shard }, () => run(env, db, now, shard)),
+      );
     }),
-  );
+    ...Object.entries(ONCE_JOBS).map(([job, run]) => logged(job, {}, () => run(env, now))),
+  ]);
   for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
 }

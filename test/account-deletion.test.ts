@@ -411,7 +411,9 @@ describe("the audit table account_events", () => {
       expect(stored).not.toContain(personal);
     }
     // Only this user's rows were written.
-    const { results } = await env.DB.prepare("SELECT count(*) AS n FROM account_events WHERE user_id = ?")
+    const { results } = await env.USERS_0.prepare(
+      "SELECT count(*) AS n FROM account_events WHERE user_id = ?",
+    )
       .bind(user.id)
       .all<{ n: number }>();
     expect(results[0]?.n).toBe(4);

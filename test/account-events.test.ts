@@ -195,7 +195,7 @@ describe("nothing is sent for a transition that did not commit", () => {
   it("a D1 batch that throws leaves neither the transition nor its event", async () => {
     const user = await createUser();
     // The transition's batch gets a failing statement after the audit and event inserts.
-    const broken = countingD1(env.DB, (_call, statements, d1) => [
+    const broken = countingD1(env.USERS_0, (_call, statements, d1) => [
       ...statements.slice(0, 2),
       d1.prepare("SELECT json('{')"),
       ...statements.slice(2),

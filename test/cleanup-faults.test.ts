@@ -28,9 +28,9 @@ describe("a photo upload whose D1 batch commits and then reports an error", () =
 
     // The session's first batch (the swap) reaches D1, then the call reports a failure.
     let batches = 0;
-    const committedThenFailed = wrapped(env.DB, {
+    const committedThenFailed = wrapped(env.USERS_0, {
       withSession: (constraint?: D1SessionConstraint) => {
-        const session = env.DB.withSession(constraint);
+        const session = env.USERS_0.withSession(constraint);
         return wrapped(session, {
           batch: async (statements: D1PreparedStatement[]) => {
             const results = await session.batch(statements);
@@ -45,7 +45,7 @@ describe("a photo upload whose D1 batch commits and then reports an error", () =
     form.append("file", new File([progressiveJpeg], "photo", { type: "image/jpeg" }));
     const { status } = await callWith(
       "/api/v1/users/profile/photo",
-      { DB: committedThenFailed },
+      { USERS_0: committedThenFailed },
       {
         method: "PATCH",
         token,
@@ -115,7 +115,9 @@ describe("a finalized account's queued usernames", () => {
       200,
     );
     await finalizeAccount(db, user.id, { source: "admin", client: null, now: new Date(), chunkRows: 4000 });
-    const { results } = await env.DB.prepare("SELECT payload FROM account_event_outbox WHERE user_id = ?")
+    const { results } = await env.USERS_0.prepare(
+      "SELECT payload FROM account_event_outbox WHERE user_id = ?",
+    )
       .bind(user.id)
       .all<{ payload: string | null }>();
     expect(results.map((row) => row.payload)).toEqual([null, null, null]);

@@ -81,9 +81,10 @@ function apiOperations(): DocumentedOperation[] {
 
 // Failures of the real bindings, one method each: D1 sessions that cannot be opened, R2 reads
 // that fail, an Images binding that is down (not a file it cannot decode).
-const failingDb = failing(env.DB, ["withSession"], "throws", "D1 is unavailable").binding;
+const failingDb = failing(env.USERS_0, ["withSession"], "throws", "D1 is unavailable").binding;
 const failingMedia = failing(env.MEDIA, ["get"], "rejects", "R2 is unavailable").binding;
 
+const HEALTH = "/api/v1/health";
 const PROFILE = "/api/v1/users/profile";
 const USERNAME = "/api/v1/users/profile/username";
 const PHOTO = "/api/v1/users/profile/photo";
@@ -140,9 +141,25 @@ describe("every operation's shared statuses", () => {
     // Each failure is logged as it should be; not on the test's output.
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const { token } = await signedIn();
-    for (const operation of apiOperations())
-      await expectConforms({ ...operation, token, env: { DB: failingDb } }, 500);
+    // A download's link is checked before D1 is asked: a well-signed one reaches it.
+    const exportId = newObjectId();
+    const link = await signDownload(env.EXPORT_SIGNING_SECRET, exportId, new Date(Date.now() + 60_000));
+    const signedUrl = `/api/v1/data-exports/${exportId}/download?expires=${link.expires}&signature=${link.signature}`;
+    for (const operation of apiOperations().filter(({ path }) => path !== HEALTH)) {
+      const url = operation.path === DOWNLOAD ? signedUrl : operation.url;
+      await expectConforms({ ...operation, url, token, env: { USERS_0: failingDb } }, 500);
+    }
     expect(logged).toHaveBeenCalled();
+    logged.mockRestore();
+  });
+
+  it("500 from the health check only for a broken deployment (it never touches D1)", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const health = { method: "GET", path: HEALTH };
+    await expectConforms({ ...health, env: { USERS_0: failingDb } }, 200);
+    // A bad setting is read by CORS for a browser's request: the deployment's error, a 500.
+    const browser = { origin: "http://localhost:8787" };
+    await expectConforms({ ...health, headers: browser, env: { ACCOUNT_DELETION_GRACE_DAYS: "-1" } }, 500);
     logged.mockRestore();
   });
 

@@ -124,7 +124,7 @@ describe("GET /api/v1/users/me/stats", () => {
     const alice = await createUser();
     const bob = await createUser();
     await follow(alice.id, bob.id);
-    await env.DB.prepare(
+    await env.USERS_0.prepare(
       "INSERT OR REPLACE INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)",
     )
       .bind(alice.id, bob.id, Date.now())
@@ -166,13 +166,13 @@ describe("the stats read costs the same whatever the counts", () => {
   async function addFollowers(followeeId: string, count: number) {
     const prefix = newObjectId().slice(0, 16);
     const now = Date.now();
-    await env.DB.prepare(
+    await env.USERS_0.prepare(
       `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
        INSERT INTO users (id, created_at, updated_at) SELECT ?2 || printf('%08x', n), ?3, ?3 FROM seq`,
     )
       .bind(count, prefix, now)
       .run();
-    await env.DB.prepare(
+    await env.USERS_0.prepare(
       `INSERT INTO follows (follower_id, followee_id, created_at)
        SELECT id, ?1, ?2 FROM users WHERE id >= ?3 AND id <= ?4`,
     )
@@ -183,7 +183,7 @@ describe("the stats read costs the same whatever the counts", () => {
   /** The statement readStats sends, captured through drizzle's logger, so this test tracks the code. */
   async function statsStatement(userId: string) {
     const logged: { sql: string; params: unknown[] }[] = [];
-    const recording = drizzle(env.DB, {
+    const recording = drizzle(env.USERS_0, {
       logger: { logQuery: (sql, params) => logged.push({ sql, params }) },
     });
     await readStats(recording, await accountHandleOf(userId));
@@ -194,7 +194,7 @@ describe("the stats read costs the same whatever the counts", () => {
   }
 
   async function rowsRead(sql: string, params: unknown[]) {
-    const result = await env.DB.prepare(sql)
+    const result = await env.USERS_0.prepare(sql)
       .bind(...params)
       .all();
     return result.meta.rows_read;

@@ -15,7 +15,8 @@ const DELETION = "/api/v1/users/me/account-deletion";
 const PROFILE = "/api/v1/users/profile";
 const USERNAME = "/api/v1/users/profile/username";
 const ORIGIN = "http://localhost:8787";
-const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
+
+import { BOOKMARK } from "../src/lib/client-headers";
 
 type User = {
   _id: string;
@@ -43,10 +44,10 @@ async function storedUser(id: string) {
   return row;
 }
 
-/** env.DB whose withSession records the constraint or bookmark it was opened with, then delegates. */
+/** env.USERS_0 whose withSession records the constraint or bookmark it was opened with, then delegates. */
 function sessionSpy() {
   const opened: string[] = [];
-  const real = env.DB;
+  const real = env.USERS_0;
   const spy = {
     prepare: (query: string) => real.prepare(query),
     batch: (statements: D1PreparedStatement[]) => real.batch(statements),
@@ -63,7 +64,7 @@ function sessionSpy() {
 const EXECUTING = new Set<PropertyKey>(["all", "raw", "first", "run"]);
 
 /**
- * env.DB whose sessions run `change` (directly on the database, behind the request's back) after
+ * env.USERS_0 whose sessions run `change` (directly on the database, behind the request's back) after
  * the token was verified and before the request's first statement on the users table: the
  * request's write must still decide on the primary's state, not on anything it saw before.
  */
@@ -74,7 +75,7 @@ function changeBeforeFirstUsersStatement(change: () => Promise<unknown>) {
     state.fired = true;
     await change();
   };
-  const real = env.DB;
+  const real = env.USERS_0;
   const unwrap = new WeakMap<object, D1PreparedStatement>();
   const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
     const proxy = new Proxy(statement, {
@@ -283,7 +284,7 @@ describe("where a request's session starts", () => {
     const { token } = await signedIn();
     const spy = sessionSpy();
     for (const path of [ME, STATS, DELETION]) {
-      const response = await apiWith(path, { DB: spy.db }, { token });
+      const response = await apiWith(path, { USERS_0: spy.db }, { token });
       expect(response.status).toBe(200);
       bookmarkOf(response);
     }
@@ -297,12 +298,28 @@ describe("where a request's session starts", () => {
     const response = await apiWith(
       ME,
       {
-        DB: spy.db,
+        USERS_0: spy.db,
       },
       { token, headers: { "x-d1-bookmark": written } },
     );
     expect(response.status).toBe(200);
-    expect(spy.opened).toEqual([written]);
+    // The header names its shard; the session opens at the D1 bookmark inside it.
+    expect(spy.opened).toEqual([BOOKMARK.exec(written)?.[2]]);
+  });
+
+  it("a GET with another shard's bookmark ignores it (first-unconstrained) and answers with its own", async () => {
+    const { token } = await signedIn();
+    const written = bookmarkOf(await api(PROFILE, { method: "PUT", token, json: newProfile }));
+    const [, shard, inner] = BOOKMARK.exec(written) ?? [];
+    const spy = sessionSpy();
+    const response = await apiWith(
+      ME,
+      { USERS_0: spy.db },
+      { token, headers: { "x-d1-bookmark": `s${Number(shard) + 1}:${inner}` } },
+    );
+    expect(response.status).toBe(200);
+    expect(spy.opened).toEqual(["first-unconstrained"]);
+    expect(bookmarkOf(response).startsWith(`s${shard}:`)).toBe(true);
   });
 
   it("PUT, PATCH, POST and DELETE start at the primary, even with a bookmark", async () => {
@@ -318,7 +335,7 @@ describe("where a request's session starts", () => {
     for (const [method, path, json] of writes) {
       const response = await apiWith(
         path,
-        { DB: spy.db },
+        { USERS_0: spy.db },
         { method, token, json, headers: { "x-d1-bookmark": bookmark } },
       );
       expect({ method, status: response.status }).toEqual({ method, status: 200 });
@@ -331,7 +348,7 @@ describe("where a request's session starts", () => {
     const spy = sessionSpy();
     const response = await apiWith(
       PROFILE,
-      { DB: spy.db },
+      { USERS_0: spy.db },
       { method: "PUT", token: await tokenFor(newObjectId()), json: newProfile },
     );
     expect(response.status).toBe(401);
@@ -373,7 +390,7 @@ describe("writes decide on the primary's state, not on what the client saw", () 
   it("PUT profile is 403 when the account turns pending between the token's check and the write", async () => {
     const { user, token } = await signedIn();
     const raced = changeBeforeFirstUsersStatement(() =>
-      env.DB.prepare(
+      env.USERS_0.prepare(
         "UPDATE users SET account_deletion_status = 'pending', account_deletion_requested_at = ?, account_deletion_scheduled_for = ? WHERE id = ?",
       )
         .bind(Date.now(), Date.now() + 28 * 86_400_000, user.id)
@@ -382,7 +399,7 @@ describe("writes decide on the primary's state, not on what the client saw", () 
     const response = await apiWith(
       PROFILE,
       {
-        DB: raced.db,
+        USERS_0: raced.db,
       },
       { method: "PUT", token, json: newProfile },
     );
@@ -416,14 +433,14 @@ describe("writes decide on the primary's state, not on what the client saw", () 
   it("PATCH username is the 409 cooldown when a change lands between the token's check and the write", async () => {
     const { user, token } = await signedIn();
     const raced = changeBeforeFirstUsersStatement(() =>
-      env.DB.prepare("UPDATE users SET username = ?, username_changed_at = ? WHERE id = ?")
+      env.USERS_0.prepare("UPDATE users SET username = ?, username_changed_at = ? WHERE id = ?")
         .bind(`other_${newObjectId().slice(-10)}`, Date.now(), user.id)
         .run(),
     );
     const wanted = `bm_${newObjectId().slice(-10)}`;
     const response = await apiWith(
       USERNAME,
-      { DB: raced.db },
+      { USERS_0: raced.db },
       { method: "PATCH", token, json: { username: wanted } },
     );
     expect(raced.state.fired).toBe(true);

@@ -24,11 +24,11 @@ import { drainJobs, heldJobs, runCron } from "./jobs";
 
 type Meta = { rows_read: number; rows_written: number };
 
-/** env.DB that records every batch's rows read and written (summed over its statements). */
+/** env.USERS_0 that records every batch's rows read and written (summed over its statements). */
 function meteredD1() {
   const batches: { read: number; written: number; sql: string[] }[] = [];
   const statements: { read: number; sql: string }[] = [];
-  const real = env.DB;
+  const real = env.USERS_0;
   const d1 = wrapped(real, {
     batch: async (list: D1PreparedStatement[]) => {
       const results = await real.batch(list);
@@ -76,7 +76,7 @@ async function bulkUsers(
       : fields.scheduledInMs !== undefined
         ? now + fields.scheduledInMs
         : null;
-  await env.DB.prepare(
+  await env.USERS_0.prepare(
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
      INSERT INTO users (id, name, created_at, updated_at, account_deletion_status, account_deletion_requested_at, account_deletion_scheduled_for)
      SELECT ?2 || printf('%08d', i), 'Bulk', ?3, ?3, CASE WHEN ?4 IS NULL THEN NULL ELSE 'pending' END, ?3, ?4 + i FROM n`,
@@ -84,7 +84,7 @@ async function bulkUsers(
     .bind(count, prefix, now, scheduled)
     .run();
   if (fields.followee) {
-    await env.DB.prepare(
+    await env.USERS_0.prepare(
       `INSERT INTO follows (follower_id, followee_id, created_at)
        SELECT id, ?1, ?2 FROM users WHERE id >= ?3 AND id < ?3 || 'z'`,
     )
@@ -94,7 +94,7 @@ async function bulkUsers(
 }
 
 async function counters(userId: string) {
-  return env.DB.prepare(
+  return env.USERS_0.prepare(
     "SELECT followers_count AS followers, following_count AS following FROM user_counters WHERE user_id = ?",
   )
     .bind(userId)
@@ -122,7 +122,7 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
     await runCron(new Date(), {}, { drain: false });
     // The queued work, through the metered binding: its first batch is the finalization.
     const metered = meteredD1();
-    const report = await drainJobs({ DB: metered.d1, FINALIZE_CHUNK_ROWS: "4000" });
+    const report = await drainJobs({ USERS_0: metered.d1, FINALIZE_CHUNK_ROWS: "4000" });
     expect(report.deadLettered).toEqual([]);
 
     const [finalization, ...chunks] = metered.batches;
@@ -139,7 +139,7 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
       .where(or(eq(follows.followerId, celebrity.id), eq(follows.followeeId, celebrity.id)));
     expect(left).toEqual([]);
     // Every fan's following count went down by exactly one; the other follow stays counted.
-    const wrong = await env.DB.prepare(
+    const wrong = await env.USERS_0.prepare(
       "SELECT count(*) AS n FROM user_counters WHERE user_id >= 'fan' AND user_id < 'fanz' AND following_count <> CASE WHEN user_id = 'fan00000001' THEN 1 ELSE 0 END",
     ).first<{ n: number }>();
     expect(wrong?.n).toBe(0);
@@ -149,7 +149,9 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
       if (!KEPT_COLUMNS.has(column))
         expect({ column, erased: isErased(column, value) }).toEqual({ column, erased: true });
     }
-    expect(await env.DB.prepare("SELECT * FROM account_cleanup_jobs").all()).toMatchObject({ results: [] });
+    expect(await env.USERS_0.prepare("SELECT * FROM account_cleanup_jobs").all()).toMatchObject({
+      results: [],
+    });
   });
 });
 
@@ -158,7 +160,7 @@ describe("the due selection", { timeout: 120_000 }, () => {
     await bulkUsers("grace", 10_000, { scheduledInMs: 7 * DAY_MS });
     await bulkUsers("due", 50, { dueAgoMs: DAY_MS });
     const metered = meteredD1();
-    await runCron(new Date(), { DB: metered.d1 }, { drain: false });
+    await runCron(new Date(), { USERS_0: metered.d1 }, { drain: false });
     const finalizations = heldJobs().filter((job) => job.kind === "finalize-account");
     expect(finalizations).toHaveLength(50);
     const dueReads = metered.statements.filter((statement) =>
@@ -166,7 +168,7 @@ describe("the due selection", { timeout: 120_000 }, () => {
     );
     const read = dueReads.reduce((sum, statement) => sum + statement.read, 0);
     expect(read).toBeLessThanOrEqual(50 + 5);
-    const plan = await env.DB.prepare(
+    const plan = await env.USERS_0.prepare(
       "EXPLAIN QUERY PLAN SELECT id FROM users WHERE account_deletion_status = 'pending' AND account_deletion_scheduled_for <= ? ORDER BY account_deletion_scheduled_for, id LIMIT 100",
     )
       .bind(Date.now())
@@ -184,9 +186,9 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
     const poison = "batch00000007";
     // Its finalization batch always throws; everything else reaches the real binding.
     const poisoned = new WeakSet<object>();
-    const d1 = wrapped(env.DB, {
+    const d1 = wrapped(env.USERS_0, {
       prepare: (query: string) => {
-        const statement = env.DB.prepare(query);
+        const statement = env.USERS_0.prepare(query);
         return wrapped(statement, {
           bind: (...values: unknown[]) => {
             const bound = statement.bind(...values);
@@ -198,11 +200,11 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
       batch: (list: D1PreparedStatement[]) =>
         list.some((statement) => poisoned.has(statement))
           ? Promise.reject(new Error("simulated poison account"))
-          : env.DB.batch(list),
+          : env.USERS_0.batch(list),
     });
-    const report = await runCron(new Date(), { DB: d1 });
+    const report = await runCron(new Date(), { USERS_0: d1 });
     expect(report?.deadLettered).toEqual([{ kind: "finalize-account", userId: poison }]);
-    const statuses = await env.DB.prepare(
+    const statuses = await env.USERS_0.prepare(
       "SELECT account_deletion_status AS status, count(*) AS n FROM users WHERE id >= 'batch' AND id < 'batchz' GROUP BY 1 ORDER BY 1",
     ).all();
     expect(statuses.results).toEqual([
@@ -260,7 +262,7 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
     await db
       .insert(follows)
       .values({ followerId: fan.id as string, followeeId: live.id as string, createdAt: new Date() });
-    const outcome = await drainAccount(env, createDb(env.DB), live.id as string, "followers", {
+    const outcome = await drainAccount(env, createDb(env.USERS_0), live.id as string, "followers", {
       chunks: 3,
       ms: 1000,
     });

@@ -40,12 +40,12 @@ export async function setFinalizeNowFlag(enabled: boolean) {
 
 /** The user row exactly as stored (snake_case columns, raw values), or null. */
 export async function rawUser(id: string): Promise<Record<string, unknown> | null> {
-  return env.DB.prepare("SELECT * FROM users WHERE id = ?").bind(id).first<Record<string, unknown>>();
+  return env.USERS_0.prepare("SELECT * FROM users WHERE id = ?").bind(id).first<Record<string, unknown>>();
 }
 
 /** A user's audit rows as stored, oldest first. */
 export async function rawAuditRows(userId: string): Promise<Record<string, unknown>[]> {
-  const { results } = await env.DB.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id")
+  const { results } = await env.USERS_0.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id")
     .bind(userId)
     .all<Record<string, unknown>>();
   return results;
@@ -166,11 +166,11 @@ type BatchHook = (
 ) => D1PreparedStatement[] | Promise<D1PreparedStatement[]>;
 
 /**
- * env.DB behind a Proxy that counts D1 calls: each `batch()` is one call, and so is each prepared
+ * env.USERS_0 behind a Proxy that counts D1 calls: each `batch()` is one call, and so is each prepared
  * statement executed on its own (`all`, `run`, `raw`, `first`). `onBatch` may change a batch's
  * statements (to make it fail part way) before D1 runs it.
  */
-export function countingD1(d1: D1Database = env.DB, onBatch?: BatchHook) {
+export function countingD1(d1: D1Database = env.USERS_0, onBatch?: BatchHook) {
   const counts = {
     batches: 0,
     statements: 0,

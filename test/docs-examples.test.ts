@@ -29,7 +29,7 @@ const examples = Object.entries(document.paths).flatMap(([path, methods]) =>
 
 beforeAll(async () => {
   // The database `npm run dev` starts with: the demo users hold their usernames and emails.
-  for (const statement of demoSql().split("\n").filter(Boolean)) await env.DB.prepare(statement).run();
+  for (const statement of demoSql().split("\n").filter(Boolean)) await env.USERS_0.prepare(statement).run();
 });
 
 it("the document shows examples of the profile, username and deletion bodies", () => {

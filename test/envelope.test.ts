@@ -25,7 +25,7 @@ const brokenD1 = new Proxy({} as D1Database, {
 });
 
 const fetchWithBrokenDb = (path: string, headers: Record<string, string> = {}) =>
-  apiWith(path, { DB: brokenD1 }, { headers });
+  apiWith(path, { USERS_0: brokenD1 }, { headers });
 
 describe("success envelope", () => {
   it("wraps data with isSuccess, statusCode 200, empty errors and an ISO timestamp", async () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 async function rowsOf(table: string, userId: string) {
-  const { results } = await env.DB.prepare(`SELECT * FROM ${table} WHERE user_id = ? ORDER BY rowid`)
+  const { results } = await env.USERS_0.prepare(`SELECT * FROM ${table} WHERE user_id = ? ORDER BY rowid`)
     .bind(userId)
     .all<Record<string, unknown>>();
   return results;
@@ -274,13 +274,13 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
     expect(finalized.status).toBe(200);
     expect(finalized.body.data.receipt.photoObjectsQueued).toBe(true);
 
-    const brokenD1 = countingD1(env.DB, (_call, statements, d1) =>
+    const brokenD1 = countingD1(env.USERS_0, (_call, statements, d1) =>
       statements.length > 5
         ? [...statements.slice(0, 3), d1.prepare("SELECT json('{')"), ...statements.slice(3)]
         : statements,
     );
     // B's finalization fails every time: retried by the queue, then dead-lettered; nothing half done.
-    const failedRun = await runCron(new Date(), { ...faults, DB: brokenD1.d1 });
+    const failedRun = await runCron(new Date(), { ...faults, USERS_0: brokenD1.d1 });
     expect(failedRun?.deadLettered).toContainEqual({ kind: "finalize-account", userId: b.id });
     expect((await rawUser(b.id))?.account_deletion_status).toBe("pending");
 
@@ -297,7 +297,7 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
       expect((await rawUser(id))?.account_deletion_status).toBe("finalized");
     }
     // Every table, every row: none holds a personal value of either person.
-    const { results: tables } = await env.DB.prepare(
+    const { results: tables } = await env.USERS_0.prepare(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
     ).all<{ name: string }>();
     expect(tables.length).toBeGreaterThanOrEqual(9);
@@ -308,13 +308,13 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
     // The one exception, by its erase decision (src/users/erasure.ts): a finalized account's
     // usernames stay held, for nobody, for USERNAME_HOLD_DAYS so nobody can take them over.
     const usernames = new Set([personal.username, bPersonal.username, `moved_${tag}`]);
-    const { results: holds } = await env.DB.prepare("SELECT username, user_id FROM username_holds").all<{
+    const { results: holds } = await env.USERS_0.prepare("SELECT username, user_id FROM username_holds").all<{
       username: string;
       user_id: string | null;
     }>();
     for (const hold of holds.filter((row) => usernames.has(row.username))) expect(hold.user_id).toBeNull();
     for (const { name } of tables) {
-      const { results } = await env.DB.prepare(`SELECT * FROM ${name}`).all();
+      const { results } = await env.USERS_0.prepare(`SELECT * FROM ${name}`).all();
       const stored = JSON.stringify(results);
       for (const value of personalValues.filter(
         (value) => name !== "username_holds" || !usernames.has(value),
@@ -343,7 +343,7 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
 });
 
 /**
- * env.DB whose request sessions fail every statement once one batch has committed: the
+ * env.USERS_0 whose request sessions fail every statement once one batch has committed: the
  * bookkeeping after a transition's commit meets a D1 outage.
  */
 function d1FailingAfterFirstBatch() {
@@ -372,7 +372,7 @@ function d1FailingAfterFirstBatch() {
         return value.bind(inner);
       },
     });
-  return wrap(env.DB);
+  return wrap(env.USERS_0);
 }
 
 describe("after the commit, a bookkeeping failure is the cron's, not the client's", () => {
@@ -383,7 +383,7 @@ describe("after the commit, a bookkeeping failure is the cron's, not the client'
     expect((await call(DELETION, { method: "POST", token })).status).toBe(200);
     const { status, body } = await callWith<{ status: string; receipt: { photoObjectsQueued: boolean } }>(
       FINALIZE_NOW,
-      { DB: d1FailingAfterFirstBatch() },
+      { USERS_0: d1FailingAfterFirstBatch() },
       { method: "POST", token },
     );
     expect(status).toBe(200);

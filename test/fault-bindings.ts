@@ -56,7 +56,7 @@ export function faultyDb(faults: {
   failPrepare?: (sql: string) => boolean;
 }) {
   let batches = 0;
-  const real = env.DB;
+  const real = env.USERS_0;
   const faulty = (session: D1DatabaseSession) =>
     wrapped(session, {
       batch: (statements: D1PreparedStatement[]) => {

@@ -233,12 +233,12 @@ describe("finalize-now, end to end", () => {
       .where(and(eq(follows.followerId, bystander), eq(follows.followeeId, followees[0] ?? "")));
     expect(kept.length).toBe(1);
     // The tombstone has no counters: they went in the finalization batch, and nothing drained after.
-    const { results } = await env.DB.prepare("SELECT * FROM user_counters WHERE user_id = ?")
+    const { results } = await env.USERS_0.prepare("SELECT * FROM user_counters WHERE user_id = ?")
       .bind(leaving.user.id)
       .all();
     expect(results).toEqual([]);
     // Nor is anything left to drain.
-    const jobs = await env.DB.prepare("SELECT * FROM account_cleanup_jobs WHERE user_id = ?")
+    const jobs = await env.USERS_0.prepare("SELECT * FROM account_cleanup_jobs WHERE user_id = ?")
       .bind(leaving.user.id)
       .all();
     expect(jobs.results).toEqual([]);
@@ -268,7 +268,7 @@ describe("finalize-now, end to end", () => {
       "username: was used recently by another account and is held for now; choose another",
     );
     // 15 days later (the default hold is 14).
-    await env.DB.prepare("UPDATE username_holds SET released_at = released_at - ? WHERE username = ?")
+    await env.USERS_0.prepare("UPDATE username_holds SET released_at = released_at - ? WHERE username = ?")
       .bind(15 * 86_400_000, username)
       .run();
     const renamed = await rename();
@@ -361,7 +361,9 @@ describe("finalize-now during an R2 outage", () => {
     const outage = afterStall();
     const report = await runCron(outage, { MEDIA: r2.binding });
     // Retried by the queue, then set aside; the job stays, with the cron's attempt counted.
-    expect(report?.deadLettered).toEqual([{ kind: "empty-prefix", prefix: `profile-photos/${user.id}/` }]);
+    expect(report?.deadLettered).toEqual([
+      { kind: "empty-prefix", shard: 0, prefix: `profile-photos/${user.id}/` },
+    ]);
     expect(await prefixJobs(user.id)).toEqual([{ prefix: `profile-photos/${user.id}/`, attempts: 2 }]);
     expect(await env.MEDIA.head(key)).not.toBeNull();
 

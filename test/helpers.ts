@@ -9,10 +9,12 @@ import worker from "../src/index";
 import type { AccountHandle } from "../src/lib/account-handle";
 import type { TokenEnv } from "../src/lib/app-env";
 import { requireToken } from "../src/lib/auth";
+import { clientHeaders } from "../src/lib/client-headers";
+import { d1Session } from "../src/lib/d1-session";
 import { newObjectId } from "../src/lib/ids";
 import { drainJobs, heldJobsQueue } from "./jobs";
 
-export const db = createDb(env.DB);
+export const db = createDb(env.USERS_0);
 
 type NewUser = Partial<typeof users.$inferInsert>;
 
@@ -58,7 +60,7 @@ export function tokenFor(sub: string, claims: Record<string, unknown> = {}, secr
  */
 export async function accountHandleOf(userId: string): Promise<AccountHandle> {
   let handle: AccountHandle | undefined;
-  const app = new Hono<TokenEnv>().get("/", requireToken(), (c) => {
+  const app = new Hono<TokenEnv>().get("/", clientHeaders, d1Session, requireToken(), (c) => {
     handle = c.get("account");
     return c.body(null, 204);
   });

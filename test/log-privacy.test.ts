@@ -47,7 +47,7 @@ describe("the log of a failed request", () => {
     const user = await createUser();
     const response = await apiWith(
       "/api/v1/users/profile",
-      { DB: failingUpdates(env.DB) },
+      { USERS_0: failingUpdates(env.USERS_0) },
       {
         method: "PUT",
         token: await tokenFor(user.id),

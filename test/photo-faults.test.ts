@@ -101,7 +101,7 @@ describe("photo upload: an R2 put that stores the object and then throws", () =>
     const { user, token, before, oldKeys } = await userWithPhoto();
     const media = recordingMedia("put-after-storing", "delete");
     const faulty = faultyDb({ failPrepare: (sql) => OUTBOX_INSERT.test(sql) });
-    const { result, lines } = await logged(() => uploadWith(token, { MEDIA: media.bucket, DB: faulty }));
+    const { result, lines } = await logged(() => uploadWith(token, { MEDIA: media.bucket, USERS_0: faulty }));
     expect(result.status).toBe(500);
     expect(await queued(user.id)).toEqual([]);
     expect((await row(user.id)).profilePhotoKey).toBe(before.profilePhotoKey);
@@ -126,7 +126,7 @@ describe("photo upload: after the D1 commit", () => {
   it("answers 200 and logs it when reading the outbox for the clean-up fails", async () => {
     const { user, token, oldKeys } = await userWithPhoto();
     const faulty = faultyDb({ failPrepare: (sql) => OUTBOX_READ.test(sql) });
-    const { result, lines } = await logged(() => uploadWith(token, { DB: faulty }));
+    const { result, lines } = await logged(() => uploadWith(token, { USERS_0: faulty }));
     expect(result.status).toBe(200);
     const current = await row(user.id);
     expect(current.profilePhotoId).toBe(result.body.data?.profilePhoto?._id);
@@ -145,7 +145,7 @@ describe("photo upload: after the D1 commit", () => {
     const { user, token, oldKeys } = await userWithPhoto();
     // Batch 1 swaps the photo; batch 2 removes the deleted keys from the outbox.
     const faulty = faultyDb({ failBatch: (n) => n === 2 });
-    const { result, lines } = await logged(() => uploadWith(token, { DB: faulty }));
+    const { result, lines } = await logged(() => uploadWith(token, { USERS_0: faulty }));
     expect(result.status).toBe(200);
     for (const key of oldKeys) expect(await env.MEDIA.head(key)).toBeNull();
     // Still queued: the cron's delete of an absent key succeeds and then drops the row.

@@ -409,7 +409,7 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
 
     const media = recordingMedia();
     const { status, body } = await uploadWithEnv(token, formWith(gpsPng, "image/png"), {
-      DB: faultyDb({ failBatch: () => true }),
+      USERS_0: faultyDb({ failBatch: () => true }),
       MEDIA: media.bucket,
     });
     expect(status).toBe(500);

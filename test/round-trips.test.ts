@@ -49,11 +49,11 @@ type Init = RequestInit & { token?: string; json?: unknown };
 
 /** One request through the Worker's fetch with a counted D1 binding: its status and round trips. */
 async function counted(path: string, init: Init = {}): Promise<{ status: number; trips: RoundTripCounts }> {
-  const counter = countRoundTrips(env.DB);
+  const counter = countRoundTrips(env.USERS_0);
   // The client waits for the trips before its response; work left in waitUntil (sending the
   // account events, say) happens after it.
   let trips: RoundTripCounts | undefined;
-  const response = await apiWith(path, { DB: counter.d1 }, init, () => {
+  const response = await apiWith(path, { USERS_0: counter.d1 }, init, () => {
     trips = { ...counter.counts, total: counter.counts.total };
   });
   await response.arrayBuffer();

@@ -138,11 +138,11 @@ describe("refusals", () => {
 describe("cost and limits", () => {
   it("answers in one D1 round trip, on a replica", async () => {
     const { token } = await person();
-    const counter = countRoundTrips(env.DB);
+    const counter = countRoundTrips(env.USERS_0);
     let trips: { total: number; primary: number } | undefined;
     const response = await apiWith(
       `${AVAILABILITY}?username=${freeName()}`,
-      { DB: counter.d1 },
+      { USERS_0: counter.d1 },
       { token },
       () => {
         trips = { total: counter.counts.total, primary: counter.counts.primary };

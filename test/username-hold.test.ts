@@ -191,7 +191,7 @@ describe("a finalized account's username", () => {
       expect((await other.patch(name)).body.errors).toEqual([CONFLICT, RECENTLY_USED]);
     }
     // Nothing ties a held name to the finalized account any more.
-    const [tied] = await env.DB.prepare("SELECT count(*) AS n FROM username_holds WHERE user_id = ?")
+    const [tied] = await env.USERS_0.prepare("SELECT count(*) AS n FROM username_holds WHERE user_id = ?")
       .bind(leaving.user.id)
       .all<{ n: number }>()
       .then((result) => result.results);

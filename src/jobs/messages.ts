@@ -11,8 +11,8 @@ export type JobMessage =
   | { kind: "finalize-account"; userId: string }
   /** Remove the next chunks of a finalized account's rows, from `step` on. */
   | { kind: "drain-account"; userId: string; step: CleanupStep }
-  /** Empty an R2 prefix of a finalized account, from `cursor` on. */
-  | { kind: "empty-prefix"; prefix: string; cursor?: string }
+  /** Empty an R2 prefix of a finalized account (its job row on `shard`), from `cursor` on. */
+  | { kind: "empty-prefix"; shard: number; prefix: string; cursor?: string }
   /** Delete objects under one media root that were unreferenced at `asOf` (the cron's time, ms). */
   | { kind: "sweep-media"; root: string; asOf: number }
   /** Build a data export's archive. `requestUrl` locates the media route for the photo URL. */
@@ -37,7 +37,7 @@ export async function sendJobs(env: Env, jobs: readonly JobMessage[]): Promise<v
 export function jobFields(job: JobMessage): Record<string, string> {
   switch (job.kind) {
     case "empty-prefix":
-      return { kind: job.kind, prefix: job.prefix };
+      return { kind: job.kind, shard: String(job.shard), prefix: job.prefix };
     case "sweep-media":
       return { kind: job.kind, root: job.root };
     case "build-export":

@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import type { UserRow } from "../db/schema";
 import type { AccountHandle } from "./account-handle";
 import type { ClientContext } from "./client-headers";
+import type { RequestShards } from "./d1-session";
 import type { Language } from "./i18n";
 
 // Read variables with c.get(name): hono's c.var builds a fresh object from all of them on every
@@ -10,18 +11,20 @@ import type { Language } from "./i18n";
 /** Set on every request, before any route runs (request id, Accept-Language). */
 type AlwaysSet = { requestId: string; language: Language };
 /** Set for /api/* by the client-headers and D1-session middleware. */
-type ApiVariables = { client: ClientContext; db: Db };
+type ApiVariables = { client: ClientContext; shards: RequestShards };
+/** Set by the authentication middleware: the request's session on the account's own shard. */
+type AccountDb = { db: Db };
 
 /** The whole app: outside /api (docs, media) the API's variables are not set. */
 export type AppEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & Partial<ApiVariables> & { account?: AccountHandle; user?: UserRow };
+  Variables: AlwaysSet & Partial<ApiVariables & AccountDb> & { account?: AccountHandle; user?: UserRow };
 };
 
 /** A router mounted under /api/v1. */
 export type ApiEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & ApiVariables & { account?: AccountHandle; user?: UserRow };
+  Variables: AlwaysSet & ApiVariables & Partial<AccountDb> & { account?: AccountHandle; user?: UserRow };
 };
 
 /**
@@ -31,11 +34,11 @@ export type ApiEnv = {
  */
 export type TokenEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & ApiVariables & { account: AccountHandle; user?: UserRow };
+  Variables: AlwaysSet & ApiVariables & AccountDb & { account: AccountHandle; user?: UserRow };
 };
 
 /** A route behind `requireUser`: the only place `c.get("user")` is a user. */
 export type AuthedEnv = {
   Bindings: Env;
-  Variables: AlwaysSet & ApiVariables & { account: AccountHandle; user: UserRow };
+  Variables: AlwaysSet & ApiVariables & AccountDb & { account: AccountHandle; user: UserRow };
 };

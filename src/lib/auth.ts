@@ -213,7 +213,8 @@ async function refuseAuthentication(c: Context, error: unknown): Promise<never> 
 export async function confirmAccount<E extends ApiEnv>(c: Context<E>): Promise<void> {
   const account: AccountHandle | undefined = c.get("account");
   if (account === undefined || c.get("user")) return;
-  const [row] = await c.get("db").select({ id: users.id }).from(users).where(account.row()).limit(1);
+  const db = c.get("shards").forUser(account.id);
+  const [row] = await db.select({ id: users.id }).from(users).where(account.row()).limit(1);
   if (!row) throw authenticationError("account");
 }
 
@@ -226,6 +227,7 @@ export function requireUser(limiters: readonly LimiterName[] = []) {
   return createMiddleware<AuthedEnv>(async (c, next) => {
     const authenticate = async () => {
       const { sub } = await verifyAccessToken(c.req.header("authorization"), c.env);
+      c.set("db", c.get("shards").forUser(sub));
       const [user] = await Promise.all([
         loadActiveUser(c.get("db"), sub),
         ...limiters.map((limiter) => enforceLimit(c.env, limiter, sub)),
@@ -250,6 +252,7 @@ export function requireToken(limiters: readonly LimiterName[] = []) {
   return createMiddleware<TokenEnv>(async (c, next) => {
     const authenticate = async () => {
       const { sub } = await verifyAccessToken(c.req.header("authorization"), c.env);
+      c.set("db", c.get("shards").forUser(sub));
       await Promise.all(limiters.map((limiter) => enforceLimit(c.env, limiter, sub)));
       return sub;
     };

@@ -61,6 +61,9 @@ const APP_VERSION = /^\d{1,5}(\.\d{1,5}){0,3}(-(alpha|beta|rc)(\.\d{1,5})?)?(\+\
 // The longest value the grammar allows: 99999.99999.99999.99999-alpha.99999+9999999999.
 const APP_VERSION_MAX_LENGTH = 46;
 
+/** `X-D1-Bookmark` names its shard: `s<shard>:<D1 bookmark>` (clients treat it as opaque). */
+export const BOOKMARK = /^s(\d{1,4}):([0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32})$/;
+
 // Keys are lowercase header names, as `Headers` gives them.
 const clientHeadersSchema = z.object({
   "x-timezone": z.enum(TIMEZONES, { error: "header.timezone" }).default("UTC"),
@@ -71,10 +74,7 @@ const clientHeadersSchema = z.object({
     .string()
     .regex(/^[\x20-\x7e]{1,128}$/, { error: "header.deviceId" })
     .optional(),
-  "x-d1-bookmark": z
-    .string()
-    .regex(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/, { error: "header.bookmark" })
-    .optional(),
+  "x-d1-bookmark": z.string().regex(BOOKMARK, { error: "header.bookmark" }).optional(),
 });
 
 export type ClientContext = {

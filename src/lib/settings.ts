@@ -18,6 +18,32 @@ const commaList = z
       ),
   );
 
+// "0-511:0,512-1023:1": every bucket (src/db/shards.ts) named once, with the shard that holds it.
+/** The virtual buckets users hash into (src/db/shards.ts): fixed for the life of the data. */
+export const BUCKETS = 1024;
+const bucketRanges = z.preprocess(
+  unset,
+  z
+    .string()
+    .regex(/^\s*\d+-\d+:\d+\s*(,\s*\d+-\d+:\d+\s*)*$/, { error: "expected ranges like 0-511:0,512-1023:1" })
+    .transform((text, context) => {
+      const shardOf: number[] = [];
+      for (const [, first, last, shard] of text.matchAll(/(\d+)-(\d+):(\d+)/g)) {
+        for (let bucket = Number(first); bucket <= Number(last) && bucket < BUCKETS; bucket += 1) {
+          if (shardOf[bucket] !== undefined) context.addIssue(`bucket ${bucket} is named twice`);
+          shardOf[bucket] = Number(shard);
+        }
+      }
+      const missing = Array.from({ length: BUCKETS }, (_, bucket) => bucket).find(
+        (bucket) => shardOf[bucket] === undefined,
+      );
+      if (missing !== undefined)
+        context.addIssue(`bucket ${missing} has no shard (buckets 0-${BUCKETS - 1})`);
+      return shardOf as readonly number[];
+    })
+    .optional(),
+);
+
 const settingsSchema = z.object({
   JWT_ALGORITHM: z.preprocess(unset, z.enum(["HS256", "RS256", "ES256"]).default("HS256")),
   JWT_SECRET: optionalText,
@@ -49,6 +75,8 @@ const settingsSchema = z.object({
   ),
   // The data-export links' HMAC key; only the export routes need it (they fail without it).
   EXPORT_SIGNING_SECRET: z.preprocess(unset, z.string().min(32).optional()),
+  // Which shard holds each bucket; unset, the buckets are split evenly over the bound shards.
+  SHARD_OF_BUCKET: bucketRanges,
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { createDb, type Db } from "../db/client";
 import { dataExports, mediaSweepCursors, users } from "../db/schema";
+import { shardBinding, shardOf } from "../lib/shards";
 import { EXPORT_PREFIX, PROFILE_PHOTO_PREFIX } from "./keys";
 import { purgeCachedCopies } from "./outbox";
 
@@ -27,8 +28,19 @@ function isCurrentPhoto(key: string, owner: PhotoOwner | undefined): boolean {
   return owner.profilePhotoId !== null && file.split(/[.-]/, 1)[0] === owner.profilePhotoId;
 }
 
+/** The user id a key sits under: `{root}{userId}/…`. */
 function ownerIdOf(key: string): string {
-  return key.slice(PHOTO_ROOT.length).split("/", 1)[0] ?? "";
+  return key.slice(key.indexOf("/") + 1).split("/", 1)[0] ?? "";
+}
+
+/** The listed objects grouped by the shard of their owner, each group with that shard's client. */
+function byOwnerShard(env: Env, objects: Listed[]): { db: Db; objects: Listed[] }[] {
+  const groups = new Map<number, Listed[]>();
+  for (const object of objects) {
+    const shard = shardOf(env, ownerIdOf(object.key));
+    groups.set(shard, [...(groups.get(shard) ?? []), object]);
+  }
+  return [...groups].map(([shard, group]) => ({ db: createDb(shardBinding(env, shard)), objects: group }));
 }
 
 async function ownersOf(db: Db, userIds: string[]): Promise<Map<string, PhotoOwner>> {
@@ -44,8 +56,8 @@ export type SweepResult = { listed: number; deleted: number; failed: number };
 
 type Listed = { key: string; uploaded: Date };
 
-/** Which listed keys a row still references, per root: the current photos, the live exports. */
-const REFERENCED: Record<SweptRoot, (db: Db, objects: Listed[]) => Promise<Set<string>>> = {
+/** Which listed keys (all of owners on one shard) a row still references, per root. */
+const REFERENCED_ON_SHARD: Record<SweptRoot, (db: Db, objects: Listed[]) => Promise<Set<string>>> = {
   [PHOTO_ROOT]: async (db, objects) => {
     const userIds = [...new Set(objects.map((object) => ownerIdOf(object.key)))];
     const owners = userIds.length > 0 ? await ownersOf(db, userIds) : new Map<string, PhotoOwner>();
@@ -68,9 +80,9 @@ const REFERENCED: Record<SweptRoot, (db: Db, objects: Listed[]) => Promise<Set<s
 };
 
 /**
- * A `sweep-media` job: deletes objects under `root` that no row references and that are older
- * than an hour (leftovers of uploads and export builds that failed half way, or outlived their
- * account). It walks the bucket a few pages a message and keeps its place in
+ * A `sweep-media` job: deletes objects under `root` that no row references (on their owner's
+ * shard) and that are older than an hour (leftovers of uploads and export builds that failed half way, or outlived their
+ * account). It walks the bucket a few pages a message and keeps its place in `db`'s
  * `media_sweep_cursors`, starting over once it reaches the end. A failure rejects; the queue
  * retries the message from the saved cursor.
  */
@@ -90,7 +102,10 @@ export async function sweepUnreferenced(
     const old = listing.objects.filter(
       (object) => now.getTime() - object.uploaded.getTime() > ORPHAN_MIN_AGE_MS,
     );
-    const referenced = await REFERENCED[root](db, old);
+    const referenced = new Set<string>();
+    for (const group of byOwnerShard(env, old)) {
+      for (const key of await REFERENCED_ON_SHARD[root](group.db, group.objects)) referenced.add(key);
+    }
     const unreferenced = old.filter((object) => !referenced.has(object.key)).map((object) => object.key);
     if (unreferenced.length > 0) {
       await env.MEDIA.delete(unreferenced);

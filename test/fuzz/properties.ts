@@ -229,11 +229,11 @@ export function expectEnvelope(answer: Answer): Envelope | null {
  */
 export async function snapshot(userId: string) {
   const [batch, listed] = await Promise.all([
-    env.DB.batch([
-      env.DB.prepare("SELECT * FROM users WHERE id = ?").bind(userId),
-      env.DB.prepare("SELECT * FROM user_counters WHERE user_id = ?").bind(userId),
-      env.DB.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id").bind(userId),
-      env.DB.prepare("SELECT * FROM media_outbox ORDER BY key"),
+    env.USERS_0.batch([
+      env.USERS_0.prepare("SELECT * FROM users WHERE id = ?").bind(userId),
+      env.USERS_0.prepare("SELECT * FROM user_counters WHERE user_id = ?").bind(userId),
+      env.USERS_0.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id").bind(userId),
+      env.USERS_0.prepare("SELECT * FROM media_outbox ORDER BY key"),
     ]),
     env.MEDIA.list({ prefix: `profile-photos/${userId}/` }),
   ]);

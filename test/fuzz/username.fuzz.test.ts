@@ -49,7 +49,7 @@ beforeAll(async () => {
  */
 async function changed(data: unknown) {
   current = (data as { username: string }).username;
-  await env.DB.prepare("UPDATE users SET username_changed_at = NULL WHERE id = ?").bind(userId).run();
+  await env.USERS_0.prepare("UPDATE users SET username_changed_at = NULL WHERE id = ?").bind(userId).run();
   forget(userId);
 }
 

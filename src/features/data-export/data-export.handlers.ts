@@ -4,6 +4,7 @@ import type { DataExportRow } from "../../db/schema";
 import { sendJobs } from "../../jobs/messages";
 import { success } from "../../lib/envelope";
 import { ApiError } from "../../lib/errors";
+import { bucketInObjectId } from "../../lib/ids";
 import { enforceLimit } from "../../lib/rate-limit";
 import { settings } from "../../lib/settings";
 import { archiveFileName, type DataExportArchive, markExportFailed } from "./data-export.archive";
@@ -89,7 +90,7 @@ export const downloadExportHandler: RouteHandler<typeof downloadExportRoute> = a
   const now = new Date();
   if (link.expires * 1000 <= now.getTime()) throw new ApiError(403, [{ key: "dataExport.linkExpired" }]);
   await enforceLimit(c.env, "DATA_EXPORT_DOWNLOAD_LIMITER", exportId);
-  const row = await readDownloadable(c.get("db"), exportId, now);
+  const row = await readDownloadable(c.get("shards").forBucket(bucketInObjectId(exportId)), exportId, now);
   const object = row ? await c.env.MEDIA.get(row.objectKey) : null;
   if (!object) throw new ApiError(404, [{ key: "dataExport.gone" }]);
   const streamed = c.body(object.body, 200, {

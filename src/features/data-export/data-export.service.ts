@@ -2,7 +2,8 @@ import { and, asc, eq, gt, inArray, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { type DataExportRow, dataExports, mediaOutbox } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
-import { newObjectId } from "../../lib/ids";
+import { newObjectIdInBucket } from "../../lib/ids";
+import { bucketOf } from "../../lib/shards";
 import { addDays } from "../../lib/time";
 import { EXPORT_PREFIX } from "../../media-store/keys";
 import { type DrainResult, deleteQueuedObjects } from "../../media-store/outbox";
@@ -69,7 +70,8 @@ function queueArchives(db: Db, where: SQL, now: Date) {
  * the same batch. A refusal says why: 409 while one is being built, else 429 until the day is over.
  */
 export async function startExport(db: Db, userId: string, now = new Date()): Promise<DataExportRow> {
-  const exportId = newObjectId(now.getTime());
+  // The download link names the export alone: its id carries the owner's shard.
+  const exportId = newObjectIdInBucket(bucketOf(userId), now.getTime());
   const fresh = {
     id: exportId,
     status: "building" as const,
