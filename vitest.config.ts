@@ -10,6 +10,7 @@ process.env.WRANGLER_LOG ??= "warn";
 export default defineConfig(async () => {
   // The same folder drizzle-kit writes and wrangler applies.
   const migrations = await readD1Migrations("./migrations");
+  const directoryMigrations = await readD1Migrations("./migrations-directory");
   const { ratelimits } = unstable_readConfig({ config: "./wrangler.toml" });
   return {
     // The same zod as the deployed bundle (wrangler.toml [alias]): without its message locales.
@@ -44,6 +45,8 @@ export default defineConfig(async () => {
             // follow graph are what spreading needs).
             SHARD_OF_BUCKET: "0-1023:0",
             TEST_MIGRATIONS: migrations,
+            TEST_DIRECTORY_MIGRATIONS: directoryMigrations,
+            EMAIL_HASH_SECRET: "test-email-hash-secret-0123456789abcdef0123",
             JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
             // Data export download links.
             EXPORT_SIGNING_SECRET: "test-export-secret-0123456789abcdef0123456789",

@@ -5,9 +5,11 @@
 // local D1 database file itself (SQLite, as `npm run dev` and `wrangler d1 execute --local` use
 // it) instead of starting a second wrangler, so it answers in well under a second.
 import { sign } from "hono/jwt";
+import { bucketOf, evenShardOf } from "../src/lib/buckets.ts";
 import { newObjectId } from "../src/lib/ids.ts";
+import { emailHash } from "../src/users/email-hash.ts";
 import { USERNAME_PATTERN } from "../src/users/username-rule.ts";
-import { info, readDevVars, sqlValue } from "./lib.mjs";
+import { DIRECTORY, info, insertOrIgnore, localShards, readDevVars, sqlValue } from "./lib.mjs";
 import { openLocalDatabase } from "./local-db.mjs";
 
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -37,16 +39,40 @@ function parseArgs(argv) {
   return { username, admin };
 }
 
-/** Creates the user when the name is free, grants admin if asked, and reads the row back. */
-function ensureUser(username, admin) {
+/**
+ * Creates the user when the name is free, grants admin if asked, and reads the row back. The
+ * directory decides, as for the Worker: the name (and the email's hash) is claimed there first,
+ * then the row goes to the shard its id hashes to.
+ */
+async function ensureUser(username, admin, emailSecret) {
   const now = Date.now();
-  const roles = admin ? ["user", "admin"] : ["user"];
+  const id = newObjectId(now);
+  const email = `${username}@dev.example.com`;
+  const directory = openLocalDatabase(DIRECTORY);
+  let owner;
+  try {
+    directory
+      .prepare(
+        "INSERT INTO usernames (username, user_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      )
+      .run(username, id, now);
+    owner = directory.prepare("SELECT user_id FROM usernames WHERE username = ?").get(username).user_id;
+    if (owner === id) {
+      directory
+        .prepare(
+          "INSERT INTO emails (email_hash, user_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .run(await emailHash(emailSecret, email), id, now);
+    }
+  } finally {
+    directory.close();
+  }
   const row = {
-    id: newObjectId(now),
+    id,
     username,
     name: username,
     surname: "Dev",
-    email: `${username}@dev.example.com`,
+    email,
     privacy_policy_accepted: true,
     privacy_policy_version: "1.2.0",
     terms_of_use_accepted: true,
@@ -54,39 +80,37 @@ function ensureUser(username, admin) {
     consent_form_accepted: true,
     consent_form_version: "1.0.0",
     is_registration_complete: true,
-    roles,
+    roles: admin ? ["user", "admin"] : ["user"],
     created_at: now,
     updated_at: now,
   };
-  const columns = Object.keys(row);
-  const name = sqlValue(username);
-  const statements = [
-    // Insert only when the name is free; a unique index still guards a race with another writer.
-    `INSERT INTO users (${columns.join(", ")}) SELECT ${columns.map((column) => sqlValue(row[column])).join(", ")} WHERE NOT EXISTS (SELECT 1 FROM users WHERE username = ${name})`,
-  ];
+  const statements = [];
+  if (owner === id) statements.push(insertOrIgnore("users", row));
   if (admin)
     statements.push(
-      `UPDATE users SET roles = json_insert(roles, '$[#]', 'admin'), updated_at = ${now} WHERE username = ${name} AND NOT EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = 'admin')`,
+      `UPDATE users SET roles = json_insert(roles, '$[#]', 'admin'), updated_at = ${now} WHERE id = ${sqlValue(owner)} AND NOT EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = 'admin')`,
     );
-  const database = openLocalDatabase();
+  const shards = localShards();
+  const shard = openLocalDatabase(shards[evenShardOf(bucketOf(owner), shards.length)]);
   try {
-    database.exec(`BEGIN IMMEDIATE; ${statements.join("; ")}; COMMIT`);
-    const user = database
-      .prepare("SELECT id, username, roles, account_deletion_status FROM users WHERE username = ?")
-      .get(username);
-    if (!user) throw new Error(`user ${username} was not found after the insert`);
-    return { user, created: user.id === row.id };
+    if (statements.length > 0) shard.exec(`BEGIN IMMEDIATE; ${statements.join("; ")}; COMMIT`);
+    const user = shard
+      .prepare("SELECT id, username, roles, account_deletion_status FROM users WHERE id = ?")
+      .get(owner);
+    if (!user) throw new Error(`user ${username} (${owner}) is in the directory but not on its shard`);
+    return { user, created: owner === id };
   } finally {
-    database.close();
+    shard.close();
   }
 }
 
 async function main() {
   const { username, admin } = parseArgs(process.argv.slice(2));
-  const secret = readDevVars().JWT_SECRET;
+  const { JWT_SECRET: secret, EMAIL_HASH_SECRET: emailSecret } = readDevVars();
   if (!secret) throw new Error("JWT_SECRET is missing from .dev.vars");
+  if (!emailSecret) throw new Error("EMAIL_HASH_SECRET is missing from .dev.vars");
 
-  const { user, created } = ensureUser(username, admin);
+  const { user, created } = await ensureUser(username, admin, emailSecret);
   info(
     `${created ? "Created" : "Found"} local user ${user.username} (${user.id}), roles ${user.roles}` +
       (user.account_deletion_status ? `, account deletion ${user.account_deletion_status}` : ""),

@@ -1,8 +1,8 @@
 // `npm run dev [-- --port N]`: prepares the local environment and runs `wrangler dev` on port N
 // (`--port N`, else the PORT environment variable, else 8787).
 //   1. creates .dev.vars from .dev.vars.example when missing;
-//   2. applies the D1 migrations to the local database (non-interactively);
-//   3. loads the demo data when the local database has no users;
+//   2. applies the D1 migrations to the local databases: the directory and every shard;
+//   3. loads the demo data when the local shards have no users;
 //   4. runs wrangler dev with the terminal attached, forwards signals, exits with its code; while it
 //      runs, .wrangler/dev-servers/<port>.json names it, so dev:cron finds this server (and only it).
 // The scheduled handler: `npm run dev:cron`, or curl "http://localhost:<port>/cdn-cgi/local/scheduled"
@@ -16,6 +16,7 @@ import {
   devLogFile,
   ensureDevVars,
   info,
+  localShards,
   pointedPort,
   queryLocal,
   ROOT,
@@ -29,9 +30,13 @@ async function prepare() {
   ensureDevVars();
   info("Applying local D1 migrations");
   await applyLocalMigrations();
-  const [[counted] = []] = await queryLocal("SELECT count(*) AS users FROM users");
-  if (counted?.users === 0) await seed();
-  else info(`Local database has ${counted?.users} users: demo data not loaded (npm run db:seed loads it)`);
+  let count = 0;
+  for (const shard of localShards()) {
+    const [[counted] = []] = await queryLocal("SELECT count(*) AS users FROM users", shard);
+    count += counted?.users ?? 0;
+  }
+  if (count === 0) await seed();
+  else info(`Local shards have ${count} users: demo data not loaded (npm run db:seed loads it)`);
 }
 
 function runWranglerDev(port, extraArgs) {

@@ -23,7 +23,21 @@ export const WRANGLER = join(
   ".bin",
   process.platform === "win32" ? "wrangler.cmd" : "wrangler",
 );
-/** The D1 binding in wrangler.toml. */
+/** The D1 databases of wrangler.toml ([[d1_databases]]): binding and database_id, in order. */
+export function localDatabases() {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  return [...toml.matchAll(/\[\[d1_databases\]\]([\s\S]*?)(?=\n\[|$)/g)].map(([, block]) => ({
+    binding: /binding\s*=\s*"([^"]+)"/.exec(block)?.[1],
+    databaseId: /database_id\s*=\s*"([^"]+)"/.exec(block)?.[1],
+  }));
+}
+/** The users' shards (USERS_0, USERS_1…) in wrangler.toml, in order. */
+export const localShards = () =>
+  localDatabases()
+    .map((database) => database.binding)
+    .filter((binding) => /^USERS_\d+$/.test(binding ?? ""));
+export const DIRECTORY = "DIRECTORY";
+/** The first shard: where a script that needs any one database looks. */
 export const DB = "USERS_0";
 /** Where `npm run dev` has wrangler write its log (the Worker's log lines too): dev:cron reads it. */
 export const DEV_LOG_DIR = join(ROOT, ".wrangler", "logs");
@@ -161,34 +175,37 @@ export function runWrangler(args, { capture = false } = {}) {
   });
 }
 
-export function applyLocalMigrations() {
-  return runWrangler(["d1", "migrations", "apply", DB, "--local"]);
+/** Applies the directory's migrations and the shards' to the local databases. */
+export async function applyLocalMigrations() {
+  for (const binding of [DIRECTORY, ...localShards()]) {
+    await runWrangler(["d1", "migrations", "apply", binding, "--local"]);
+  }
 }
 
 /**
  * Runs SQL statements (separated by `;`) against the local D1 and returns one array of rows per
  * statement. Works while `wrangler dev` is running: both use the same .wrangler/state.
  */
-export function queryLocal(sql) {
-  return executeLocal(["--command", sql]);
+export function queryLocal(sql, binding = DB) {
+  return executeLocal(binding, ["--command", sql]);
 }
 
 /** Runs a longer SQL script against the local D1 through a temporary file; returns as queryLocal. */
-export async function executeLocalFile(sql) {
+export async function executeLocalFile(sql, binding = DB) {
   const dir = mkdtempSync(join(tmpdir(), "profile-api-sql-"));
   const file = join(dir, "script.sql");
   writeFileSync(file, sql);
   try {
-    return await executeLocal(["--file", file]);
+    return await executeLocal(binding, ["--file", file]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function executeLocal(args) {
+async function executeLocal(binding, args) {
   let stdout;
   try {
-    stdout = await runWrangler(["d1", "execute", DB, "--local", "--json", ...args], { capture: true });
+    stdout = await runWrangler(["d1", "execute", binding, "--local", "--json", ...args], { capture: true });
   } catch (error) {
     // With --json, wrangler reports a failed statement on stdout as {"error":{"text":...}}.
     const text = parseJson(error.stdout)?.error?.text;

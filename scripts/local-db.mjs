@@ -1,33 +1,36 @@
-// The local D1 database opened directly with node:sqlite (Node 22), for scripts that must answer
+// The local D1 databases opened directly with node:sqlite (Node 22), for scripts that must answer
 // fast: no wrangler start-up. A module of its own, so the scripts that do not need it (and the tests
 // that import the seed) never load node:sqlite.
-import { existsSync, readdirSync } from "node:fs";
+import { createHash, createHmac } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ROOT } from "./lib.mjs";
+import { localDatabases, ROOT } from "./lib.mjs";
 
-// Where Miniflare keeps the local D1 databases: one SQLite file per database, named by a hash.
+// Where Miniflare keeps the local D1 databases: one SQLite file per database.
 const LOCAL_D1_DIR = join(ROOT, ".wrangler", "state", "v3", "d1", "miniflare-D1DatabaseObject");
 
 /**
- * The local D1 database (the one with the users table) opened with node:sqlite, for scripts that
- * must answer fast (dev:user): no wrangler start-up. SQLite's own locking makes this safe while
- * `npm run dev` has the file open; a busy database is waited for, not failed.
+ * Miniflare's file name for a database: the id of the Durable Object named by its database_id
+ * (idFromName: an HMAC of the name, then an HMAC of that, under a key derived from the class).
  */
-export function openLocalDatabase() {
-  const files = existsSync(LOCAL_D1_DIR)
-    ? readdirSync(LOCAL_D1_DIR).filter((name) => name.endsWith(".sqlite") && name !== "metadata.sqlite")
-    : [];
-  for (const name of files) {
-    const database = new DatabaseSync(join(LOCAL_D1_DIR, name));
-    const hasUsers = database
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'")
-      .get();
-    if (hasUsers) {
-      database.exec("PRAGMA busy_timeout = 5000");
-      return database;
-    }
-    database.close();
-  }
-  throw new Error(`no local D1 database with a users table in ${LOCAL_D1_DIR}`);
+function localFileName(databaseId) {
+  const key = createHash("sha256").update("miniflare-D1DatabaseObject").digest();
+  const name = createHmac("sha256", key).update(databaseId).digest().subarray(0, 16);
+  const check = createHmac("sha256", key).update(name).digest().subarray(0, 16);
+  return `${Buffer.concat([name, check]).toString("hex")}.sqlite`;
+}
+
+/**
+ * The local database of a wrangler.toml binding, opened with node:sqlite. SQLite's own locking
+ * makes this safe while `npm run dev` has the file open; a busy database is waited for, not failed.
+ */
+export function openLocalDatabase(binding) {
+  const database = localDatabases().find((candidate) => candidate.binding === binding);
+  if (!database?.databaseId) throw new Error(`no D1 database with binding ${binding} in wrangler.toml`);
+  const file = join(LOCAL_D1_DIR, localFileName(database.databaseId));
+  if (!existsSync(file)) throw new Error(`no local D1 database for ${binding} (${file})`);
+  const opened = new DatabaseSync(file);
+  opened.exec("PRAGMA busy_timeout = 5000");
+  return opened;
 }

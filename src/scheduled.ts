@@ -3,10 +3,9 @@ import { createDb, type Db } from "./db/client";
 import { deletionCron } from "./features/account-deletion/deletion-cron";
 import { expireDataExports } from "./features/data-export/data-export.service";
 import { errorFields, log } from "./lib/log";
-import { settings } from "./lib/settings";
 import { shardBinding, shardIndexes } from "./lib/shards";
 import { mediaCron, sendMediaSweeps } from "./media-store/cron";
-import { holdCutoff, purgeExpiredHolds } from "./users/username-hold";
+import { directoryCron } from "./users/directory-cron";
 
 type ShardJob = (env: Env, db: Db, now: Date, shard: number) => Promise<Record<string, number>>;
 
@@ -19,16 +18,12 @@ const SHARD_JOBS: Record<string, ShardJob> = {
   media: mediaCron,
   accountEvents: eventsCron,
   dataExports: expireDataExports,
-  usernameHolds: async (env, db, now) => {
-    // Expired username holds protect nothing, and a finalized account's name should not linger.
-    const purged = await purgeExpiredHolds(db, holdCutoff(now, settings(env).USERNAME_HOLD_DAYS));
-    return { holdsPurged: purged.meta.changes };
-  },
 };
 
-/** What runs once a run, whatever the shards: the R2 bucket is one for all of them. */
+/** What runs once a run, whatever the shards: the R2 bucket and the directory are one for all. */
 const ONCE_JOBS: Record<string, (env: Env, now: Date) => Promise<Record<string, number>>> = {
   mediaSweep: sendMediaSweeps,
+  directory: directoryCron,
 };
 
 /** Runs one job, and logs one line: its summary, or its error. */

@@ -268,7 +268,7 @@ describe("finalize-now, end to end", () => {
       "username: was used recently by another account and is held for now; choose another",
     );
     // 15 days later (the default hold is 14).
-    await env.USERS_0.prepare("UPDATE username_holds SET released_at = released_at - ? WHERE username = ?")
+    await env.DIRECTORY.prepare("UPDATE username_holds SET released_at = released_at - ? WHERE username = ?")
       .bind(15 * 86_400_000, username)
       .run();
     const renamed = await rename();

@@ -12,6 +12,7 @@ import { requireToken } from "../src/lib/auth";
 import { clientHeaders } from "../src/lib/client-headers";
 import { d1Session } from "../src/lib/d1-session";
 import { newObjectId } from "../src/lib/ids";
+import { registerInDirectory } from "./directory-helpers";
 import { drainJobs, heldJobsQueue } from "./jobs";
 
 export const db = createDb(env.USERS_0);
@@ -45,6 +46,7 @@ export async function createUser(overrides: NewUser = {}) {
     })
     .returning();
   if (!row) throw new Error("user not inserted");
+  await registerInDirectory(row);
   return row;
 }
 

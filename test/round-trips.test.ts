@@ -18,12 +18,17 @@ const GET_ME = 1;
 const GET_STATS = 1;
 const GET_DELETION_STATE = 1;
 const PUT_PROFILE = 1;
+// The unchanged-email update, the account's state, the claim, the update, the directory's finish.
+const PUT_PROFILE_NEW_EMAIL = 5;
 const PUT_PROFILE_INVALID_BODY = 1;
-const PUT_PROFILE_EMAIL_TAKEN = 2;
+// The account's state, then the directory's claim.
+const PUT_PROFILE_EMAIL_TAKEN = 3;
 const PUT_PROFILE_LOCKED = 2;
-const PATCH_USERNAME = 1;
+// The directory's claim, the shard's change, the directory's finish.
+const PATCH_USERNAME = 3;
 const PATCH_USERNAME_TAKEN = 2;
-const PATCH_USERNAME_COOLDOWN = 2;
+// The claim, the shard's refusal, the claim given back, the read that says why.
+const PATCH_USERNAME_COOLDOWN = 4;
 const PATCH_PHOTO_FIRST = 1;
 const PATCH_PHOTO_REPLACING = 1;
 const PATCH_PHOTO_LOCKED = 2;
@@ -50,11 +55,12 @@ type Init = RequestInit & { token?: string; json?: unknown };
 /** One request through the Worker's fetch with a counted D1 binding: its status and round trips. */
 async function counted(path: string, init: Init = {}): Promise<{ status: number; trips: RoundTripCounts }> {
   const counter = countRoundTrips(env.USERS_0);
+  const directory = countRoundTrips(env.DIRECTORY);
   // The client waits for the trips before its response; work left in waitUntil (sending the
-  // account events, say) happens after it.
+  // account events, say) happens after it. The directory's trips count too (total).
   let trips: RoundTripCounts | undefined;
-  const response = await apiWith(path, { USERS_0: counter.d1 }, init, () => {
-    trips = { ...counter.counts, total: counter.counts.total };
+  const response = await apiWith(path, { USERS_0: counter.d1, DIRECTORY: directory.d1 }, init, () => {
+    trips = { ...counter.counts, total: counter.counts.total + directory.counts.total };
   });
   await response.arrayBuffer();
   if (!trips) throw new Error("no response");
@@ -97,16 +103,27 @@ describe("D1 round trips per request", () => {
     expectTargets("GET", trips);
   });
 
-  it("PUT /users/profile", async () => {
-    const { token } = await signedIn();
+  it("PUT /users/profile (the email unchanged)", async () => {
+    const { user, token } = await signedIn();
     const { status, trips } = await counted(PROFILE, {
       method: "PUT",
       token,
-      json: { name: "Round", surname: "Trip" },
+      json: { name: "Round", surname: "Trip", email: user.email },
     });
     expect(status).toBe(200);
     expect(trips.total).toBe(PUT_PROFILE);
     expectTargets("PUT", trips);
+  });
+
+  it("PUT /users/profile with a new email", async () => {
+    const { user, token } = await signedIn();
+    const { status, trips } = await counted(PROFILE, {
+      method: "PUT",
+      token,
+      json: { name: "Round", surname: "Trip", email: `new.${user.id}@example.com` },
+    });
+    expect(status).toBe(200);
+    expect(trips.total).toBe(PUT_PROFILE_NEW_EMAIL);
   });
 
   it("PUT /users/profile with an invalid body: 400", async () => {

@@ -2,11 +2,15 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { usernameHolds, users } from "../src/db/schema";
-import { finalizeAccount } from "../src/features/account-deletion/finalize";
+import { usernameHolds } from "../src/db/directory-schema";
+import { users } from "../src/db/schema";
 import worker from "../src/index";
+import { directoryOf } from "../src/users/directory";
 import { DAY_MS } from "./deletion-helpers";
 import { call, callWith, createUser, db, tokenFor } from "./helpers";
+import { runCron } from "./jobs";
+
+const directory = directoryOf(env);
 
 // After a change the old name is held for USERNAME_HOLD_DAYS (default 14): others get 409, its
 // owner may take it back once, even inside the cooldown. A finalized account's name is held for
@@ -37,7 +41,7 @@ async function stored(id: string) {
 
 /** Moves the release of `username` `days` into the past. */
 async function releasedDaysAgo(username: string, days: number) {
-  await db
+  await directory
     .update(usernameHolds)
     .set({ releasedAt: new Date(Date.now() - days * DAY_MS) })
     .where(eq(usernameHolds.username, username));
@@ -81,7 +85,7 @@ describe("the old username is held", () => {
     const row = await stored(owner.user.id);
     expect(row.username).toBe(old);
     expect(row.usernameChangedAt).toEqual(changedAt);
-    expect(await db.select().from(usernameHolds).where(eq(usernameHolds.username, old))).toEqual([]);
+    expect(await directory.select().from(usernameHolds).where(eq(usernameHolds.username, old))).toEqual([]);
 
     // Once: the name given up by the revert is held for its owner, but not to flip back to.
     const again = await owner.patch(next);
@@ -107,7 +111,7 @@ describe("the old username is held", () => {
     expect(taken.status).toBe(200);
     expect(taken.body.data.username).toBe(old);
     // A name in use needs no hold.
-    expect(await db.select().from(usernameHolds).where(eq(usernameHolds.username, old))).toEqual([]);
+    expect(await directory.select().from(usernameHolds).where(eq(usernameHolds.username, old))).toEqual([]);
   });
 
   it("lasts USERNAME_HOLD_DAYS", async () => {
@@ -170,16 +174,14 @@ describe("a finalized account's username", () => {
     const current = freeName("gone");
     const leaving = await person(first);
     expect((await leaving.patch(current)).status).toBe(200);
-    await db.update(users).set({ accountDeletionStatus: "pending" }).where(eq(users.id, leaving.user.id));
-    const finalized = await finalizeAccount(db, leaving.user.id, {
-      source: "user",
-      client: null,
-      now: new Date(),
-      chunkRows: 4000,
-    });
-    expect(finalized).not.toBeNull();
+    await db
+      .update(users)
+      .set({ accountDeletionStatus: "pending", accountDeletionScheduledFor: new Date(Date.now() - 1000) })
+      .where(eq(users.id, leaving.user.id));
+    const report = await runCron();
+    expect(report?.deadLettered).toEqual([]);
 
-    const holds = await db
+    const holds = await directory
       .select({ username: usernameHolds.username, userId: usernameHolds.userId })
       .from(usernameHolds)
       .where(inArray(usernameHolds.username, [first, current]));
@@ -191,7 +193,7 @@ describe("a finalized account's username", () => {
       expect((await other.patch(name)).body.errors).toEqual([CONFLICT, RECENTLY_USED]);
     }
     // Nothing ties a held name to the finalized account any more.
-    const [tied] = await env.USERS_0.prepare("SELECT count(*) AS n FROM username_holds WHERE user_id = ?")
+    const [tied] = await env.DIRECTORY.prepare("SELECT count(*) AS n FROM username_holds WHERE user_id = ?")
       .bind(leaving.user.id)
       .all<{ n: number }>()
       .then((result) => result.results);
@@ -203,7 +205,7 @@ describe("the cron", () => {
   it("deletes expired holds and keeps active ones", async () => {
     const expired = freeName("expired");
     const active = freeName("active");
-    await db.insert(usernameHolds).values([
+    await directory.insert(usernameHolds).values([
       { username: expired, userId: null, releasedAt: new Date(Date.now() - 15 * DAY_MS) },
       { username: active, userId: null, releasedAt: new Date(Date.now() - 13 * DAY_MS) },
     ]);
@@ -214,7 +216,7 @@ describe("the cron", () => {
       ctx,
     );
     await waitOnExecutionContext(ctx);
-    const left = await db
+    const left = await directory
       .select({ username: usernameHolds.username })
       .from(usernameHolds)
       .where(inArray(usernameHolds.username, [expired, active]));

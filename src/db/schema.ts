@@ -178,28 +178,6 @@ export const dataExports = sqliteTable(
 
 export type DataExportRow = typeof dataExports.$inferSelect;
 
-// ---- Username holds ------------------------------------------------------------------------
-
-// A username given up recently, held so nobody can snipe it: for the user who gave it up
-// (`userId`, who may take it back), or for nobody (`userId` null: a finalized account's name).
-// Active while `releasedAt` is within USERNAME_HOLD_DAYS; the primary key is the race arbiter.
-export const usernameHolds = sqliteTable(
-  "username_holds",
-  {
-    username: text("username").primaryKey(),
-    userId: text("user_id"),
-    releasedAt: time("released_at").notNull(),
-    // Whether the owner may take it back inside the change cooldown: once, so a revert's own
-    // given-up name is held without it.
-    revertible: flag("revertible").notNull().default(false),
-  },
-  (t) => [
-    index("username_holds_released_idx").on(t.releasedAt),
-    // Finalization and the revert look a user's holds up by owner.
-    index("username_holds_user_idx").on(t.userId),
-  ],
-);
-
 // ---- Erasure and account events --------------------------------------------------------
 
 export const PUBLISHED_EVENT_TYPES = [

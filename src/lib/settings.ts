@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { BUCKETS } from "./buckets";
 
 // wrangler.toml [vars] and secrets arrive as strings; an empty one means "not set".
 const unset = (value: unknown) => (value === "" ? undefined : value);
@@ -18,9 +19,7 @@ const commaList = z
       ),
   );
 
-// "0-511:0,512-1023:1": every bucket (src/db/shards.ts) named once, with the shard that holds it.
-/** The virtual buckets users hash into (src/db/shards.ts): fixed for the life of the data. */
-export const BUCKETS = 1024;
+// "0-511:0,512-1023:1": every bucket (src/lib/buckets.ts) named once, with the shard that holds it.
 const bucketRanges = z.preprocess(
   unset,
   z
@@ -75,6 +74,8 @@ const settingsSchema = z.object({
   ),
   // The data-export links' HMAC key; only the export routes need it (they fail without it).
   EXPORT_SIGNING_SECRET: z.preprocess(unset, z.string().min(32).optional()),
+  // The key of the directory's email hashes; the routes that change an email need it.
+  EMAIL_HASH_SECRET: z.preprocess(unset, z.string().min(32).optional()),
   // Which shard holds each bucket; unset, the buckets are split evenly over the bound shards.
   SHARD_OF_BUCKET: bucketRanges,
 });

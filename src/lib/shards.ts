@@ -1,5 +1,6 @@
 import { createDb, type Db } from "../db/client";
-import { BUCKETS, settings } from "./settings";
+import { BUCKETS, bucketOf, evenShardOf } from "./buckets";
+import { settings } from "./settings";
 
 /**
  * Users live in several D1 databases of one schema (bindings USERS_0 … USERS_{n-1}). A user's
@@ -7,17 +8,7 @@ import { BUCKETS, settings } from "./settings";
  * bucket belongs to one shard (SHARD_OF_BUCKET, or an even split of the buckets over the bound
  * shards). A shard grows by moving whole buckets, never by rehashing (README, "Adding a shard").
  */
-export { BUCKETS };
-
-/** FNV-1a: stable, synchronous and cheap; ids come from our token issuer, not from clients. */
-export function bucketOf(userId: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < userId.length; index += 1) {
-    hash ^= userId.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % BUCKETS;
-}
+export { BUCKETS, bucketOf };
 
 const boundShards = new WeakMap<Env, readonly D1Database[]>();
 
@@ -41,7 +32,7 @@ export function shardBindings(env: Env): readonly D1Database[] {
 export function shardOfBucket(env: Env, bucket: number): number {
   const assigned = settings(env).SHARD_OF_BUCKET?.[bucket];
   if (assigned !== undefined) return assigned;
-  return Math.floor((bucket * shardBindings(env).length) / BUCKETS);
+  return evenShardOf(bucket, shardBindings(env).length);
 }
 
 export const shardOf = (env: Env, userId: string) => shardOfBucket(env, bucketOf(userId));

@@ -1,4 +1,5 @@
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type * as directorySchema from "../db/directory-schema";
 import type * as schema from "../db/schema";
 
 /**
@@ -10,10 +11,10 @@ export type ColumnPlan<Row> = { [Column in keyof Row]-?: ColumnDecision<Row[Colu
 /** A table whose rows about the person go entirely. */
 type RowsDeleted = { deleteRows: string };
 
+// The shards' tables and the directory's.
+type AllTables = typeof schema & typeof directorySchema;
 type Tables = {
-  [Name in keyof typeof schema as (typeof schema)[Name] extends SQLiteTable
-    ? Name
-    : never]: (typeof schema)[Name];
+  [Name in keyof AllTables as AllTables[Name] extends SQLiteTable ? Name : never]: AllTables[Name];
 };
 type Row<Name extends keyof Tables> = Tables[Name] extends { $inferSelect: infer R } ? R : never;
 
@@ -107,6 +108,8 @@ export const ERASURE = {
     cursor: { keep: "where the sweep stopped; an R2 listing cursor" },
     updatedAt: { keep: "the sweep's own bookkeeping" },
   },
+  usernames: { deleteRows: "a finalized account's name becomes a hold for nobody (usernameHolds)" },
+  emails: { deleteRows: "a finalized account's email hash goes when the account is released" },
   usernameHolds: {
     username: {
       keep: "a public handle, held for nobody for USERNAME_HOLD_DAYS so nobody can take it over, then purged",

@@ -9,6 +9,7 @@ import { revalidatedJson } from "../../lib/http-cache";
 import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
 import { accountStateError } from "../../users/account-state";
+import { directoryOf, releaseAccount } from "../../users/directory";
 import type {
   cancelDeletionRoute,
   finalizeNowRoute,
@@ -88,6 +89,12 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (
     throw state?.status === 401 ? state : new ApiError(409, [{ key: "deletion.notPending" }]);
   }
   publishAfterResponse(c, userId);
+  // The username and email are given up in the directory, after the response.
+  afterResponseOf(c.executionCtx)(() =>
+    releaseAccount(directoryOf(c.env), userId, finalizedAt).catch((error: unknown) =>
+      log("error", "finalized account's directory entries not released", { userId, ...errorFields(error) }),
+    ),
+  );
   // Committed: from here on a failure is the cron's to finish, and the client gets its success.
   const media = await deleteAccountMedia(c.env, db, userId, afterResponseOf(c.executionCtx)).catch(
     (error: unknown) => {

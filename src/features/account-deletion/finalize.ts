@@ -10,9 +10,9 @@ import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
 import { deleteQueuedObjects, queuedKeys } from "../../media-store/outbox";
 import { emptyUserPrefixes, queueUserPrefixes } from "../../media-store/prefix-jobs";
+import { directoryOf, releaseAccount } from "../../users/directory";
 import { ERASURE, erasedValues } from "../../users/erasure";
 import { afterFirstChunks, type CleanupStep, firstChunks } from "../../users/erasure-chunks";
-import { holdFinalizedUsernames } from "../../users/username-hold";
 import { auditTransition, type EventSource } from "./audit";
 
 /** The finalized row: every personal column erased (src/users/erasure.ts), the tombstone's state set. */
@@ -85,7 +85,6 @@ export async function finalizeAccount(
     recordAccountEvent(db, targeted, "account.finalized", source, now),
     // Pending data exports go with the account; their archives are under the user's R2 prefix.
     db.delete(dataExports).where(inArray(dataExports.userId, accountIds)),
-    holdFinalizedUsernames(db, targeted, now),
   ] as const;
   // After the audit insert and the event, so the finalization's own rows are erased too.
   const chunks = firstChunks(db, userId, chunkRows);
@@ -165,9 +164,23 @@ export async function finalizeDueAccount(
     dueBefore: now,
     chunkRows: settings(env).FINALIZE_CHUNK_ROWS,
   });
-  if (!outcome) return;
+  if (!outcome) {
+    // Finalized by an earlier delivery that may have stopped before the directory: release again.
+    if (await isFinalized(db, userId)) await releaseAccount(directoryOf(env), userId, now);
+    return;
+  }
+  await releaseAccount(directoryOf(env), userId, now);
   await publishAccountEvents(env, db, { userId });
   await startDrain(env, db, userId, outcome.drainFrom, budget);
   const { record } = await emptyUserPrefixes(env, db, userId);
   await record();
+}
+
+async function isFinalized(db: Db, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ status: users.accountDeletionStatus })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1);
+  return row?.status === "finalized";
 }

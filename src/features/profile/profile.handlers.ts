@@ -5,6 +5,6 @@ import type { putProfile } from "./profile.routes";
 import { updateProfile } from "./profile.service";
 
 export const putProfileHandler: RouteHandler<typeof putProfile> = async (c) => {
-  const row = await updateProfile(c.get("db"), c.get("account"), c.req.valid("json"));
+  const row = await updateProfile(c.env, c.get("db"), c.get("account"), c.req.valid("json"));
   return c.json(success(toUser(row, c.env, c.req.url)), 200);
 };

@@ -2,6 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { publishAfterResponse } from "../../account-events/publish";
 import { success } from "../../lib/envelope";
 import { settings } from "../../lib/settings";
+import { directoryOf } from "../../users/directory";
 import { toUser } from "../../users/user-view";
 import type { getUsernameAvailability, patchUsername } from "./username.routes";
 import { changeUsername, usernameAvailability } from "./username.service";
@@ -10,6 +11,7 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
   const { USERNAME_CHANGE_COOLDOWN_DAYS, USERNAME_HOLD_DAYS } = settings(c.env);
   const { username } = c.req.valid("json");
   const row = await changeUsername(
+    directoryOf(c.env),
     c.get("db"),
     c.get("account"),
     username,
@@ -23,6 +25,7 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
 export const getUsernameAvailabilityHandler: RouteHandler<typeof getUsernameAvailability> = async (c) => {
   const { username } = c.req.valid("query");
   const answer = await usernameAvailability(
+    directoryOf(c.env),
     c.get("db"),
     c.get("account"),
     username,
