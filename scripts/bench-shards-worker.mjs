@@ -9,6 +9,7 @@
 //   POST /__bench/config?shards=&writeMs=   the shards the app sees and the cost of a write
 //   POST /__bench/users?prefix=&from=&count=  inserts users prefix+hex(n) on their shards: per shard
 //   GET  /__bench/rows                      rows read and written since the last call, and calls; reset
+//   GET  /__bench/in-flight                 writes waiting for their slot or running
 //   POST /__bench/sql?user=                 runs {sql, params} (all()) on the shard of `user`, metered
 //   GET  /__bench/shard?user=               the shard of a user id for the current shard count
 
@@ -18,6 +19,7 @@ import { shardOf } from "../src/lib/shards.ts";
 const SHARDS = 4;
 const config = { shards: SHARDS, writeMs: 4 };
 const rows = { read: 0, written: 0, calls: 0, writes: 0, last: [] };
+let writesInFlight = 0;
 
 const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
 const isWrite = (sql) => !/^\s*select\b/i.test(sql);
@@ -33,11 +35,19 @@ const isWrite = (sql) => !/^\s*select\b/i.test(sql);
 function singleWriter() {
   let freeAt = 0;
   return async (send) => {
+    // workerd's clock moves only at I/O: a timer brings it up to now (else a write arriving after
+    // CPU work would take a slot that began in the past, and writes would overlap).
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const arrivedAt = Date.now();
     const startAt = Math.max(arrivedAt, freeAt);
     freeAt = startAt + config.writeMs;
-    await sleep(freeAt - arrivedAt);
-    return send();
+    writesInFlight += 1;
+    try {
+      await sleep(freeAt - arrivedAt);
+      return await send();
+    } finally {
+      writesInFlight -= 1;
+    }
   };
 }
 
@@ -172,6 +182,7 @@ async function control(request, url, env) {
     Object.assign(rows, { read: 0, written: 0, calls: 0, writes: 0, last: [] });
     return Response.json(taken);
   }
+  if (path === "in-flight") return Response.json({ writes: writesInFlight });
   if (path === "shard") return Response.json({ shard: shardOf(app, param("user")) });
   if (path === "sql") {
     const { sql, params = [] } = await request.json();

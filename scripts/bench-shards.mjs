@@ -19,13 +19,14 @@ import { migrate, OUT, ROOT, startBuiltWorker, wrangler } from "./bench-worker.m
 import { info } from "./lib.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
-const SECONDS = env("SHARDS_SECONDS", 3);
+const SECONDS = env("SHARDS_SECONDS", 4);
 const ROUNDS = env("SHARDS_ROUNDS", 3);
-const CONNECTIONS = env("SHARDS_CONNECTIONS", 64);
+const CONNECTIONS = env("SHARDS_CONNECTIONS", 32);
 const USERS = env("SHARDS_USERS", 4000);
 // The single writer's cost of a write, in ms: 0 shows this machine's own ceiling (no single writer),
-// 4 a simple write on D1, 40 one slow enough that this machine's two cores are not the limit at 4 shards.
-const WRITE_MS = (process.env.SHARDS_WRITE_MS ?? "0,4,40").split(",").map(Number);
+// 4 a simple write on D1, 100 one slow enough that this machine's two cores, shared with other
+// work, are not the limit at 4 shards (40 writes a second).
+const WRITE_MS = (process.env.SHARDS_WRITE_MS ?? "0,4,100").split(",").map(Number);
 const FOLLOWERS = env("SHARDS_FOLLOWERS", 100_000);
 const SHARD_COUNTS = [1, 2, 4];
 const GOAL = 3.5;
@@ -85,7 +86,7 @@ async function writeLoad(app, users, seconds) {
     ],
   });
   return {
-    writesPerSecond: round(result.requests.total / seconds),
+    writesPerSecond: round(result.requests.total / seconds, 1),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
@@ -94,18 +95,22 @@ async function writeLoad(app, users, seconds) {
   };
 }
 
-/** Lets the writes still queued when a load stops finish. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
+/** Waits until the writes still queued when a load stopped are done, so the next load starts empty. */
+async function settle(app) {
+  while ((await call(app, "in-flight", { method: "GET" })).writes > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** One load of `shards` shards at `writeMs` a write. */
 async function measureLoad(app, shards, writeMs, users) {
   await call(app, `config?shards=${shards}&writeMs=${writeMs}`);
   await writeLoad(app, users, 1); // warm-up: JIT, the connections, the queue filled
-  await settle();
+  await settle(app);
   await call(app, "rows", { method: "GET" });
   const load = await writeLoad(app, users, SECONDS);
-  await settle();
+  await settle(app);
   const d1 = await call(app, "rows", { method: "GET" });
   return { ...load, d1WritesPerRequest: round(d1.writes / load.sent, 2) };
 }
