@@ -29,8 +29,8 @@ const isWrite = (sql) => !/^\s*select\b/i.test(sql);
  * `writeMs`, waits for the slot's end, then runs on the real local D1 (which runs one query at a
  * time per database itself). That is a first-come, first-served mutex held `writeMs` a write,
  * without one request waiting on a promise another request resolves: workerd cancels such a
- * request as hung (a promise chain tried first). The slot leaves out the local D1 time, measured
- * in a busy isolate it is mostly the wait for the event loop, not the database.
+ * request as hung (a promise chain tried first). The slot leaves out the local D1 time: timed in a
+ * busy isolate, it is mostly the wait for the event loop, not the database.
  */
 function singleWriter() {
   let freeAt = 0;
