@@ -20,7 +20,7 @@ const JWT_HEADER = base64url({ alg: "HS256", typ: "JWT" });
 const tokens = new Map();
 
 /** A bearer header for `sub`; signed synchronously, since autocannon builds requests synchronously. */
-function auth(sub) {
+export function auth(sub) {
   let token = tokens.get(sub);
   if (!token) {
     const body = `${JWT_HEADER}.${base64url({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;

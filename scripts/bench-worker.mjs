@@ -26,9 +26,10 @@ const { ratelimits } = unstable_readConfig({ config: join(ROOT, "wrangler.toml")
 
 /**
  * The built Worker in workerd; `options` adds Miniflare shared options (logs, inspector),
- * `bindings` overrides settings. `script` is the bundle's path, or Miniflare's `modules` list.
+ * `bindings` overrides settings, `workerOptions` the Worker's own Miniflare options (its D1
+ * databases, say). `script` is the bundle's path, or Miniflare's `modules` list.
  */
-export async function startBuiltWorker(script, options = {}, bindings = {}) {
+export async function startBuiltWorker(script, options = {}, bindings = {}, workerOptions = {}) {
   const worker = {
     name: "api",
     ...(typeof script === "string"
@@ -65,6 +66,7 @@ export async function startBuiltWorker(script, options = {}, bindings = {}) {
       ALLOWED_ORIGINS: "http://localhost:8787",
       ...bindings,
     },
+    ...workerOptions,
   };
   const mf = new Miniflare(convertV4MiniflareOptions({ workers: [worker], ...options }));
   const url = (await mf.ready).toString().replace(/\/$/, "");
