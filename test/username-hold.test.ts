@@ -176,6 +176,7 @@ describe("a finalized account's username", () => {
       client: null,
       now: new Date(),
       chunkRows: 4000,
+      otherShards: false,
     });
     expect(finalized).not.toBeNull();
 
