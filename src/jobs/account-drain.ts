@@ -50,8 +50,10 @@ export async function drainAccount(
 /**
  * Gives every shard in `shards` that holds a half of the account's edges its own clean-up job (the
  * job row there, the guard and stall marker its cron resumes, and a `drain-account` message for
- * that shard), then deletes the own shard's job row: a failure part way leaves it, and the hand-off
- * is done again, which changes nothing already done. Says how many shards have edges to remove.
+ * that shard), then deletes the own shard's job row. A shard that fails does not hold back the
+ * others' messages; the own job row then stays, and the hand-off is done again (by the queue's
+ * retry or the cron), which changes nothing already done. Says how many shards have edges to
+ * remove.
  */
 async function handOffToOtherShards(
   env: Env,
@@ -61,16 +63,19 @@ async function handOffToOtherShards(
   now: Date,
 ): Promise<number> {
   const jobs: JobMessage[] = [];
+  const failures: unknown[] = [];
   for (let start = 0; start < shards.length; start += SHARDS_AT_ONCE) {
-    await Promise.all(
+    const outcomes = await Promise.allSettled(
       shards.slice(start, start + SHARDS_AT_ONCE).map(async (shard) => {
         const other = createDb(shardBinding(env, shard));
         const [, [job]] = await other.batch(otherShardJob(other, userId, now));
         if (job) jobs.push({ kind: "drain-account", userId, step: job.step, shard });
       }),
     );
+    for (const outcome of outcomes) if (outcome.status === "rejected") failures.push(outcome.reason);
   }
   await sendJobs(env, jobs);
+  if (failures.length > 0) throw failures[0];
   await finishHandOff(db, userId);
   return jobs.length;
 }
