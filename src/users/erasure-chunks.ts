@@ -27,8 +27,9 @@ import { ERASURE, erasedValues } from "./erasure";
  * other tables (free text, device ids, queued usernames) and the follow edges both ways. They are
  * removed in chunks of a bounded number of rows, so no D1 batch holds the single writer for long
  * whatever the account's size. Every statement only touches an account whose clean-up job row
- * exists (the finalization batch writes it), and is idempotent: a chunk run twice, or after the
- * job is done, changes nothing.
+ * exists on that shard (the finalization batch writes it on the account's own shard, the hand-off
+ * on each other shard that holds halves of its edges), and is idempotent: a chunk run twice, or
+ * after the job is done, changes nothing.
  */
 export type CleanupStep = (typeof CLEANUP_STEPS)[number];
 
