@@ -284,4 +284,21 @@ describe("a shard that fails while the other halves are removed", () => {
     await runCron(afterStall(now), SPREAD);
     expect(await state(g)).toEqual(expected(g, without(g.edges, g.leaving), true));
   });
+
+  it("a drain message without a shard (sent before edges were kept on both sides) works on the account's own", async () => {
+    const g = await graph(1);
+    let down = true;
+    const real = shardBinding(env, 3);
+    const outage = wrapped(real, {
+      batch: (statements: D1PreparedStatement[]) =>
+        down ? Promise.reject(new Error("simulated D1 outage")) : real.batch(statements),
+    });
+    await runCron(new Date(), SPREAD, { drain: false });
+    await drainJobs({ ...SPREAD, ...onShard(3, outage) });
+    expect((await state(g))[0]?.jobs).toEqual([{ user_id: g.leaving }]);
+    down = false;
+    await heldJobsQueue.send({ kind: "drain-account", userId: g.leaving, step: "followers" });
+    expect(await drainJobs(SPREAD)).toMatchObject({ retried: 0, deadLettered: [] });
+    expect(await state(g)).toEqual(expected(g, without(g.edges, g.leaving), true));
+  });
 });
