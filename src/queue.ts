@@ -4,7 +4,7 @@ import { buildExport, markExportFailed } from "./features/data-export/data-expor
 import { drainAccount, MESSAGE_DRAIN_BUDGET } from "./jobs/account-drain";
 import { type Job, type JobKind, type JobMessage, jobFields, sendJobs } from "./jobs/messages";
 import { errorFields, log } from "./lib/log";
-import { shardBinding, shardDbOf } from "./lib/shards";
+import { shardBinding, shardDbOf, shardOf } from "./lib/shards";
 import { SWEPT_ROOTS, type SweptRoot, sweepUnreferenced } from "./media-store/orphan-sweep";
 import { emptyPrefixJob } from "./media-store/prefix-jobs";
 
@@ -16,7 +16,8 @@ type JobHandlers = { [Kind in JobKind]: (env: Env, db: Db, job: Job<Kind>) => Pr
 /** Each kind of job, run by the module that owns it. */
 const HANDLERS: JobHandlers = {
   "finalize-account": (env, db, job) => finalizeDueAccount(env, db, job.userId, MESSAGE_DRAIN_BUDGET),
-  "drain-account": (env, db, job) => drainAccount(env, db, job.userId, job.step, MESSAGE_DRAIN_BUDGET),
+  "drain-account": (env, db, job) =>
+    drainAccount(env, db, drainShard(env, job), job.userId, job.step, MESSAGE_DRAIN_BUDGET),
   "empty-prefix": async (env, db, job) => {
     const { cursor } = await emptyPrefixJob(env, db, job.prefix, job.cursor);
     if (cursor) await sendJobs(env, [{ ...job, cursor }]);
@@ -37,11 +38,15 @@ const ON_DEAD_LETTER: { [Kind in JobKind]?: (env: Env, db: Db, job: Job<Kind>) =
 /** Seconds before a failed message's next attempt: 10, 20, 40… up to 5 minutes. */
 export const retryDelay = (attempts: number) => Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
 
+/** The shard a drain works on: the one it names, else its account's own. */
+const drainShard = (env: Env, job: Job<"drain-account">) => job.shard ?? shardOf(env, job.userId);
+
 /**
- * The database a job works on: its user's shard; a prefix job's own shard; for the sweep, the
- * first shard, which keeps the sweep's place in the bucket (shared by every shard).
+ * The database a job works on: a drain's shard; its user's shard; a prefix job's own shard; for
+ * the sweep, the first shard, which keeps the sweep's place in the bucket (shared by every shard).
  */
 function dbOf(env: Env, job: JobMessage): Db {
+  if (job.kind === "drain-account") return createDb(shardBinding(env, drainShard(env, job)));
   if ("userId" in job) return shardDbOf(env, job.userId);
   return createDb(shardBinding(env, job.kind === "empty-prefix" ? job.shard : 0));
 }

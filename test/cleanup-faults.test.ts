@@ -78,6 +78,7 @@ describe("a data export whose build is finalized away while it writes", () => {
           client: null,
           now: new Date(),
           chunkRows: 4000,
+          otherShards: false,
         });
         await env.MEDIA.put(...args);
         throw new Error("simulated connection reset after the write");
@@ -114,7 +115,13 @@ describe("a finalized account's queued usernames", () => {
     expect((await callWith(DELETION, { ACCOUNT_EVENTS: broken }, { method: "POST", token })).status).toBe(
       200,
     );
-    await finalizeAccount(db, user.id, { source: "admin", client: null, now: new Date(), chunkRows: 4000 });
+    await finalizeAccount(db, user.id, {
+      source: "admin",
+      client: null,
+      now: new Date(),
+      chunkRows: 4000,
+      otherShards: false,
+    });
     const { results } = await env.USERS_0.prepare(
       "SELECT payload FROM account_event_outbox WHERE user_id = ?",
     )

@@ -2,9 +2,10 @@ import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { follows, liveStreams, users } from "../src/db/schema";
+import { follows, liveStreams, userCounters } from "../src/db/schema";
 import { readStats } from "../src/features/users/users.service";
 import { newObjectId } from "../src/lib/ids";
+import { writeFollow } from "../src/users/follows";
 import { accountHandleOf, call, createUser, db, tokenFor } from "./helpers";
 
 // GET /users/me/stats reads user_counters, which triggers keep in step with follows and live_streams.
@@ -17,9 +18,7 @@ async function stats(userId: string): Promise<Stats> {
   return body.data;
 }
 
-async function follow(followerId: string, followeeId: string) {
-  await db.insert(follows).values({ followerId, followeeId, createdAt: new Date() });
-}
+const follow = (followerId: string, followeeId: string) => writeFollow(env, followerId, followeeId);
 
 async function unfollow(followerId: string, followeeId: string) {
   await db.delete(follows).where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId)));
@@ -67,7 +66,8 @@ describe("GET /api/v1/users/me/stats", () => {
     const alice = await createUser();
     const bob = await createUser();
     await follow(alice.id, bob.id);
-    await follow(alice.id, bob.id).catch(() => undefined);
+    await follow(alice.id, bob.id);
+    await db.insert(follows).values({ followerId: alice.id, followeeId: bob.id, createdAt: new Date() });
     await db
       .insert(follows)
       .values({ followerId: alice.id, followeeId: bob.id, createdAt: new Date() })
@@ -110,14 +110,20 @@ describe("GET /api/v1/users/me/stats", () => {
     expect((await stats(streamer.id)).liveStreamsCount).toBe(2);
   });
 
-  it("a hard-deleted user's follows (ON DELETE CASCADE) leave the other side exact", async () => {
-    const gone = await createUser();
-    const stays = await createUser();
-    await follow(gone.id, stays.id);
-    await follow(stays.id, gone.id);
-    expect(await stats(stays.id)).toMatchObject({ followersCount: 1, followingCount: 1 });
-    await db.delete(users).where(eq(users.id, gone.id));
-    expect(await stats(stays.id)).toMatchObject({ followersCount: 0, followingCount: 0 });
+  it("a half whose other user is on another shard counts for this shard's user only", async () => {
+    // The other user's counters row is on its own shard: here the trigger's UPDATE of it matches
+    // no row, and nothing refuses the half (follows has no foreign keys).
+    const here = await createUser();
+    const elsewhere = newObjectId();
+    await db.insert(follows).values([
+      { followerId: here.id, followeeId: elsewhere, createdAt: new Date() },
+      { followerId: elsewhere, followeeId: here.id, createdAt: new Date() },
+    ]);
+    expect(await stats(here.id)).toMatchObject({ followersCount: 1, followingCount: 1 });
+    const absent = await db.select().from(userCounters).where(eq(userCounters.userId, elsewhere));
+    expect(absent).toEqual([]);
+    await db.delete(follows).where(eq(follows.followerId, elsewhere));
+    expect(await stats(here.id)).toMatchObject({ followersCount: 0, followingCount: 1 });
   });
 
   it("INSERT OR REPLACE of an existing follow counts once", async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { follows } from "../src/db/schema";
 import { drainAccount } from "../src/jobs/account-drain";
+import { writeFollow } from "../src/users/follows";
 import {
   auditEvents,
   DAY_MS,
@@ -114,9 +115,7 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
     await bulkUsers("fan", 100_000, { followee: celebrity.id });
     const bystander = userRow();
     await insertUsers([bystander]);
-    await db
-      .insert(follows)
-      .values({ followerId: "fan00000001", followeeId: bystander.id as string, createdAt: new Date() });
+    await writeFollow(env, "fan00000001", bystander.id as string);
     expect(await counters(celebrity.id)).toEqual({ followers: 100_000, following: 0 });
 
     await runCron(new Date(), {}, { drain: false });
@@ -259,10 +258,8 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
     const live = userRow();
     const fan = userRow();
     await insertUsers([live, fan]);
-    await db
-      .insert(follows)
-      .values({ followerId: fan.id as string, followeeId: live.id as string, createdAt: new Date() });
-    const outcome = await drainAccount(env, createDb(env.USERS_0), live.id as string, "followers", {
+    await writeFollow(env, fan.id as string, live.id as string);
+    const outcome = await drainAccount(env, createDb(env.USERS_0), 0, live.id as string, "followers", {
       chunks: 3,
       ms: 1000,
     });

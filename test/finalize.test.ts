@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { follows, liveStreams, mediaOutbox, mediaPrefixJobs, users } from "../src/db/schema";
 import { type FinalizeOptions, finalizeAccount } from "../src/features/account-deletion/finalize";
 import { newObjectId } from "../src/lib/ids";
+import { writeFollows } from "../src/users/follows";
 import {
   auditEvents,
   DELETION,
@@ -78,7 +79,13 @@ beforeAll(async () => {
   await setFinalizeNowFlag(true);
 });
 
-const asAdmin = (): FinalizeOptions => ({ source: "admin", client: null, now: new Date(), chunkRows: 4000 });
+const asAdmin = (): FinalizeOptions => ({
+  source: "admin",
+  client: null,
+  now: new Date(),
+  chunkRows: 4000,
+  otherShards: false,
+});
 
 describe("finalize-now, end to end", () => {
   let leaving: Awaited<ReturnType<typeof fullUser>>;
@@ -94,7 +101,7 @@ describe("finalize-now, end to end", () => {
     followers = [(await createUser()).id, (await createUser()).id, (await createUser()).id];
     bystander = (await createUser()).id;
     const now = new Date();
-    await db.insert(follows).values([
+    await writeFollows(env, [
       ...followees.map((followeeId) => ({ followerId: leaving.user.id, followeeId, createdAt: now })),
       ...followers.map((followerId) => ({ followerId, followeeId: leaving.user.id, createdAt: now })),
       // Follows between the others stay, with their counts.

@@ -71,15 +71,14 @@ export const users = sqliteTable(
   ],
 );
 
+// An edge is kept on both users' shards (the follower's for its following, the followee's for its
+// followers; one row when they share a shard), so it names users of other databases: no foreign
+// keys. Written by src/users/follows.ts.
 export const follows = sqliteTable(
   "follows",
   {
-    followerId: text("follower_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    followeeId: text("followee_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    followerId: text("follower_id").notNull(),
+    followeeId: text("followee_id").notNull(),
     createdAt: time("created_at").notNull(),
   },
   (t) => [

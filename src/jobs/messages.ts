@@ -1,4 +1,4 @@
-import type { CleanupStep } from "../users/erasure-chunks";
+import type { DrainPoint } from "../users/erasure-chunks";
 
 /**
  * The background work of the service, one Queue message per unit (src/queue.ts runs them): a
@@ -9,8 +9,12 @@ import type { CleanupStep } from "../users/erasure-chunks";
 export type JobMessage =
   /** Finalize one account whose grace period has passed (sent by the cron). */
   | { kind: "finalize-account"; userId: string }
-  /** Remove the next chunks of a finalized account's rows, from `step` on. */
-  | { kind: "drain-account"; userId: string; step: CleanupStep }
+  /**
+   * Remove the next chunks of a finalized account's rows on `shard`, from `step` on (on the
+   * account's own shard, then the other halves of its follow edges on theirs). Without `shard`:
+   * the account's own (a message sent before edges were kept on both users' shards).
+   */
+  | { kind: "drain-account"; userId: string; step: DrainPoint; shard?: number }
   /** Empty an R2 prefix of a finalized account (its job row on `shard`), from `cursor` on. */
   | { kind: "empty-prefix"; shard: number; prefix: string; cursor?: string }
   /** Delete objects under one media root that were unreferenced at `asOf` (the cron's time, ms). */
@@ -42,6 +46,12 @@ export function jobFields(job: JobMessage): Record<string, string> {
       return { kind: job.kind, root: job.root };
     case "build-export":
       return { kind: job.kind, exportId: job.exportId, userId: job.userId };
+    case "drain-account":
+      return {
+        kind: job.kind,
+        userId: job.userId,
+        ...(job.shard === undefined ? {} : { shard: String(job.shard) }),
+      };
     default:
       return { kind: job.kind, userId: job.userId };
   }

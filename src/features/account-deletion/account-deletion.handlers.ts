@@ -10,6 +10,7 @@ import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
 import { accountStateError } from "../../users/account-state";
 import { directoryOf, releaseAccount } from "../../users/directory";
+import { otherShardsOf } from "../../users/follows";
 import type {
   cancelDeletionRoute,
   finalizeNowRoute,
@@ -82,6 +83,7 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (
     client: c.get("client"),
     now: finalizedAt,
     chunkRows: settings(c.env).FINALIZE_CHUNK_ROWS,
+    otherShards: otherShardsOf(c.env, userId).length > 0,
   });
   if (!finalized) {
     // Not pending: a 401 when the token's account is gone, else nothing to finalize.

@@ -34,12 +34,13 @@ async function duePage(db: Db, now: Date, after: DueKey | undefined): Promise<Du
 }
 
 /**
- * The cron's share of deletion: one `finalize-account` message per due account, and the
- * drains that stalled sent again. The queue does the work, each account on its own, so one account
+ * The cron's share of deletion on one shard: one `finalize-account` message per due account, and
+ * the drains that stalled on this shard sent again (the account's own, or the other halves of its
+ * follow edges that this shard holds). The queue does the work, each account on its own, so one account
  * that keeps failing is retried and dead-lettered without holding back the others. An account
  * still queued from an earlier run is sent again: finalizing is idempotent.
  */
-export async function deletionCron(env: Env, db: Db, now: Date) {
+export async function deletionCron(env: Env, db: Db, now: Date, shard: number) {
   let due = 0;
   let after: DueKey | undefined;
   for (let page = 0; page < MAX_DUE_PAGES; page += 1) {
@@ -55,7 +56,7 @@ export async function deletionCron(env: Env, db: Db, now: Date) {
   const stalled = await stalledDrains(db, now);
   await sendJobs(
     env,
-    stalled.map((job): JobMessage => ({ kind: "drain-account", userId: job.userId, step: job.step })),
+    stalled.map((job): JobMessage => ({ kind: "drain-account", userId: job.userId, step: job.step, shard })),
   );
   return { finalizationsQueued: due, drainsResumed: stalled.length };
 }

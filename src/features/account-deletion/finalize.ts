@@ -8,11 +8,13 @@ import type { AfterResponse } from "../../lib/after-response";
 import type { ClientContext } from "../../lib/client-headers";
 import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
+import { shardOf } from "../../lib/shards";
 import { deleteQueuedObjects, queuedKeys } from "../../media-store/outbox";
 import { emptyUserPrefixes, queueUserPrefixes } from "../../media-store/prefix-jobs";
 import { directoryOf, releaseAccount } from "../../users/directory";
 import { ERASURE, erasedValues } from "../../users/erasure";
-import { afterFirstChunks, type CleanupStep, firstChunks } from "../../users/erasure-chunks";
+import { afterFirstChunks, type CleanupStep, type DrainPoint, firstChunks } from "../../users/erasure-chunks";
+import { otherShardsOf } from "../../users/follows";
 import { auditTransition, type EventSource } from "./audit";
 
 /** The finalized row: every personal column erased (src/users/erasure.ts), the tombstone's state set. */
@@ -51,6 +53,11 @@ export type FinalizeOptions = {
   /** Only if the grace period has passed by then (the cron's finalizations). */
   dueBefore?: Date;
   chunkRows: number;
+  /**
+   * Whether other shards may hold halves of the account's follow edges (`otherShardsOf`): then the
+   * job row stays after the account's own rows are gone, until the drain has handed them over.
+   */
+  otherShards: boolean;
 };
 
 /**
@@ -66,8 +73,8 @@ export type FinalizeOptions = {
 export async function finalizeAccount(
   db: Db,
   userId: string,
-  { source, client, now, dueBefore, chunkRows }: FinalizeOptions,
-): Promise<{ drainFrom: CleanupStep | "done" } | null> {
+  { source, client, now, dueBefore, chunkRows, otherShards }: FinalizeOptions,
+): Promise<{ drainFrom: DrainPoint | "done" } | null> {
   const targeted = and(
     eq(users.id, userId),
     eq(users.accountDeletionStatus, "pending"),
@@ -87,7 +94,7 @@ export async function finalizeAccount(
     db.delete(dataExports).where(inArray(dataExports.userId, accountIds)),
   ] as const;
   // After the audit insert and the event, so the finalization's own rows are erased too.
-  const chunks = firstChunks(db, userId, chunkRows);
+  const chunks = firstChunks(db, userId, chunkRows, otherShards);
   const results = await db.batch([
     ...fixed,
     ...chunks,
@@ -96,7 +103,11 @@ export async function finalizeAccount(
   const finalized = results.at(-1) as { id: string }[];
   if (finalized.length === 0) return null;
   return {
-    drainFrom: afterFirstChunks(results.slice(fixed.length, fixed.length + chunks.length), chunkRows),
+    drainFrom: afterFirstChunks(
+      results.slice(fixed.length, fixed.length + chunks.length),
+      chunkRows,
+      otherShards,
+    ),
   };
 }
 
@@ -125,18 +136,19 @@ export async function deleteAccountMedia(
 
 /**
  * After the finalization batch committed: drains the account's rows within `budget` (the rest is
- * queued). A failure here is logged, never the caller's: the job row stays, and the cron resumes
- * a drain that stalls.
+ * queued), and hands the other halves of its follow edges to their shards once its own are gone
+ * (whatever the budget: one small batch a shard, side by side, so `done` is the truth). A failure
+ * here is logged, never the caller's: the job row stays, and the cron resumes a drain that stalls.
  */
 export async function startDrain(
   env: Env,
   db: Db,
   userId: string,
-  from: CleanupStep | "done",
+  from: DrainPoint | "done",
   budget: DrainBudget,
 ): Promise<{ done: boolean }> {
   if (from === "done") return { done: true };
-  return drainAccount(env, db, userId, from, budget).catch((error: unknown) => {
+  return drainAccount(env, db, shardOf(env, userId), userId, from, budget).catch((error: unknown) => {
     log("warn", "finalized account's drain left to the queue and the cron", {
       userId,
       error: errorFields(error).error,
@@ -163,6 +175,7 @@ export async function finalizeDueAccount(
     now,
     dueBefore: now,
     chunkRows: settings(env).FINALIZE_CHUNK_ROWS,
+    otherShards: otherShardsOf(env, userId).length > 0,
   });
   if (!outcome) {
     // Finalized by an earlier delivery that may have stopped before the directory: release again.

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import { encodeBase64 } from "hono/utils/encode";
 import * as z from "zod";
 import "@hono/zod-openapi";
 import type { Db } from "../../db/client";
+import { usernames } from "../../db/directory-schema";
 import {
   ACCOUNT_EVENT_TYPES,
   accountEvents,
@@ -16,6 +17,7 @@ import {
 import type { Job } from "../../jobs/messages";
 import { deferSchema, resolveSchema } from "../../lib/deferred-schema";
 import { errorFields, log } from "../../lib/log";
+import { directoryOf } from "../../users/directory";
 import { toUser, UserSchema } from "../../users/user-view";
 import { ArchiveWriter } from "./archive-writer";
 
@@ -84,12 +86,29 @@ const PAGE = 500;
 
 type Person = { _id: string; username: string | null; followedAt: string };
 
+/** The applied usernames of `userIds`, from the directory (one bound JSON array, not 500 parameters). */
+async function usernamesOf(directory: Db, userIds: string[]): Promise<Map<string, string>> {
+  const rows = await directory
+    .select({ userId: usernames.userId, username: usernames.username })
+    .from(usernames)
+    .where(
+      and(
+        sql`${usernames.userId} IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))`,
+        isNull(usernames.pendingSince),
+      ),
+    );
+  return new Map(rows.map((row) => [row.userId, row.username]));
+}
+
 /**
  * The user's followers, or the people the user follows, with their usernames, a page at a time
  * in id order (keyset: each page starts where the last ended, read from the edge's own index).
+ * The edges are all on the user's own shard; the other people's usernames come from the
+ * directory (they may live on any shard), one read a page. A finalized account's is null.
  */
 async function* people(
   db: Db,
+  directory: Db,
   userId: string,
   direction: "followers" | "following",
 ): AsyncGenerator<Person[]> {
@@ -100,13 +119,22 @@ async function* people(
   let after = "";
   for (;;) {
     const rows = await db
-      .select({ _id: other, username: users.username, followedAt: follows.createdAt })
+      .select({ _id: other, followedAt: follows.createdAt })
       .from(follows)
-      .innerJoin(users, eq(users.id, other))
       .where(and(eq(own, userId), gt(other, after)))
       .orderBy(asc(other))
       .limit(PAGE);
-    if (rows.length > 0) yield rows.map((row) => ({ ...row, followedAt: row.followedAt.toISOString() }));
+    if (rows.length > 0) {
+      const names = await usernamesOf(
+        directory,
+        rows.map((row) => row._id),
+      );
+      yield rows.map((row) => ({
+        _id: row._id,
+        username: names.get(row._id) ?? null,
+        followedAt: row.followedAt.toISOString(),
+      }));
+    }
     if (rows.length < PAGE) return;
     after = rows.at(-1)?._id ?? after;
   }
@@ -190,9 +218,9 @@ async function writeArchive(env: Env, db: Db, job: ExportJob, out: ArchiveWriter
     ],
   };
   await out.write(`${JSON.stringify(head).slice(0, -1)},"followers":`);
-  await writeArray(out, people(db, job.userId, "followers"), (person) => person);
+  await writeArray(out, people(db, directoryOf(env), job.userId, "followers"), (person) => person);
   await out.write(',"following":');
-  await writeArray(out, people(db, job.userId, "following"), (person) => person);
+  await writeArray(out, people(db, directoryOf(env), job.userId, "following"), (person) => person);
   await out.write(',"liveStreams":');
   await writeArray(out, streams(db, job.userId), (stream) => ({
     _id: stream.id,
