@@ -38,8 +38,8 @@ export default defineConfig(async () => {
             ),
             TEST_TIGHT_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 60 } },
           },
-          // Four shards, as the suite's layout: USERS_0 from wrangler.toml and three more.
-          d1Databases: { USERS_1: "test-users-1", USERS_2: "test-users-2", USERS_3: "test-users-3" },
+          // Four shards, as the suite's layout: USERS_0 and USERS_1 from wrangler.toml, two more.
+          d1Databases: { USERS_2: "test-users-2", USERS_3: "test-users-3" },
           bindings: {
             // Every bucket on USERS_0 unless a test spreads them (the directory and the two-sided
             // follow graph are what spreading needs).

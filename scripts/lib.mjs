@@ -175,12 +175,14 @@ export function runWrangler(args, { capture = false } = {}) {
   });
 }
 
-/** Applies the directory's migrations and the shards' to the local databases. */
-export async function applyLocalMigrations() {
+/** Applies the directory's migrations and every shard's (wrangler.toml), `--local` or `--remote`. */
+export async function applyMigrations(where = "--local") {
   for (const binding of [DIRECTORY, ...localShards()]) {
-    await runWrangler(["d1", "migrations", "apply", binding, "--local"]);
+    await runWrangler(["d1", "migrations", "apply", binding, where]);
   }
 }
+
+export const applyLocalMigrations = () => applyMigrations("--local");
 
 /**
  * Runs SQL statements (separated by `;`) against the local D1 and returns one array of rows per

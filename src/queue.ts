@@ -7,6 +7,7 @@ import { errorFields, log } from "./lib/log";
 import { shardBinding, shardDbOf, shardOf } from "./lib/shards";
 import { SWEPT_ROOTS, type SweptRoot, sweepUnreferenced } from "./media-store/orphan-sweep";
 import { emptyPrefixJob } from "./media-store/prefix-jobs";
+import { directoryOf, releaseAccount } from "./users/directory";
 
 // Pages of the bucket one sweep message walks.
 const SWEEP_PAGES = 3;
@@ -18,6 +19,7 @@ const HANDLERS: JobHandlers = {
   "finalize-account": (env, db, job) => finalizeDueAccount(env, db, job.userId, MESSAGE_DRAIN_BUDGET),
   "drain-account": (env, db, job) =>
     drainAccount(env, db, drainShard(env, job), job.userId, job.step, MESSAGE_DRAIN_BUDGET),
+  "release-account": (env, _db, job) => releaseAccount(directoryOf(env), job.userId, new Date()),
   "empty-prefix": async (env, db, job) => {
     const { cursor } = await emptyPrefixJob(env, db, job.prefix, job.cursor);
     if (cursor) await sendJobs(env, [{ ...job, cursor }]);

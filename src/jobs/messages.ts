@@ -15,6 +15,8 @@ export type JobMessage =
    * the account's own (a message sent before edges were kept on both users' shards).
    */
   | { kind: "drain-account"; userId: string; step: DrainPoint; shard?: number }
+  /** Give a finalized account's username and email up in the directory (idempotent). */
+  | { kind: "release-account"; userId: string }
   /** Empty an R2 prefix of a finalized account (its job row on `shard`), from `cursor` on. */
   | { kind: "empty-prefix"; shard: number; prefix: string; cursor?: string }
   /** Delete objects under one media root that were unreferenced at `asOf` (the cron's time, ms). */

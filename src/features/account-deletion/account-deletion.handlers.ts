@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { publishAfterResponse } from "../../account-events/publish";
 import { isEnabled } from "../../flags/flags";
+import { sendJobs } from "../../jobs/messages";
 import { afterResponseOf } from "../../lib/after-response";
 import { confirmAccount } from "../../lib/auth";
 import { success } from "../../lib/envelope";
@@ -9,7 +10,6 @@ import { revalidatedJson } from "../../lib/http-cache";
 import { errorFields, log } from "../../lib/log";
 import { settings } from "../../lib/settings";
 import { accountStateError } from "../../users/account-state";
-import { directoryOf, releaseAccount } from "../../users/directory";
 import { otherShardsOf } from "../../users/follows";
 import type {
   cancelDeletionRoute,
@@ -91,12 +91,8 @@ export const finalizeNowHandler: RouteHandler<typeof finalizeNowRoute> = async (
     throw state?.status === 401 ? state : new ApiError(409, [{ key: "deletion.notPending" }]);
   }
   publishAfterResponse(c, userId);
-  // The username and email are given up in the directory, after the response.
-  afterResponseOf(c.executionCtx)(() =>
-    releaseAccount(directoryOf(c.env), userId, finalizedAt).catch((error: unknown) =>
-      log("error", "finalized account's directory entries not released", { userId, ...errorFields(error) }),
-    ),
-  );
+  // The username and email are given up in the directory by the queue, retried until done.
+  afterResponseOf(c.executionCtx)(() => sendJobs(c.env, [{ kind: "release-account", userId }]));
   // Committed: from here on a failure is the cron's to finish, and the client gets its success.
   const media = await deleteAccountMedia(c.env, db, userId, afterResponseOf(c.executionCtx)).catch(
     (error: unknown) => {
