@@ -157,8 +157,8 @@ export const clientHeaderParameters = {
     clientHeadersSchema.shape["x-d1-bookmark"].openapi({
       param: { name: "X-D1-Bookmark", in: "header", required: false },
       description:
-        "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes)",
-      maxLength: 59,
+        "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes); one naming another database is ignored",
+      maxLength: 65,
     }),
   XRequestId: () =>
     z

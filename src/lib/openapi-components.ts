@@ -18,8 +18,9 @@ const headers = {
   },
   XD1Bookmark: {
     description:
-      "The D1 session's bookmark after this request. Send it back as the X-D1-Bookmark request header to " +
-      "read your own writes from any replica. Absent when the request did not reach the database.",
+      "The D1 session's bookmark after this request, naming the database that holds the account (opaque). " +
+      "Send it back as the X-D1-Bookmark request header to read your own writes from any replica. " +
+      "Absent when the request did not reach the database.",
     required: false,
     schema: { type: "string" as const, maxLength: 128 },
   },
