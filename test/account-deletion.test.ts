@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { users } from "../src/db/schema";
+import { shardBindings, shardOf } from "../src/lib/shards";
 import {
   DAY_MS,
   DELETION,
@@ -11,7 +12,7 @@ import {
   rawAuditRows,
   setFinalizeNowFlag,
 } from "./deletion-helpers";
-import { call, callWith, createUser, db, ISO_UTC, tokenFor } from "./helpers";
+import { call, callWith, createUser, dbOf, ISO_UTC, tokenFor } from "./helpers";
 
 // The account deletion state machine over HTTP: request, state, cancel, finalize-now, audit.
 
@@ -97,7 +98,7 @@ describe("POST /users/me/account-deletion", () => {
     const user = await createUser();
     const reason = "r".repeat(500);
     expect((await requestDeletion(user.id, { reason })).status).toBe(200);
-    const [row] = await db
+    const [row] = await dbOf(user.id)
       .select({ reason: users.accountDeletionReason })
       .from(users)
       .where(eq(users.id, user.id));
@@ -291,7 +292,7 @@ describe("POST /users/me/account-deletion/finalize-now", () => {
     expect(Date.parse(body.data.finalizedAt)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(body.data.finalizedAt)).toBeLessThanOrEqual(Date.now());
 
-    const row = await db.select().from(users).where(eq(users.id, user.id)).get();
+    const row = await dbOf(user.id).select().from(users).where(eq(users.id, user.id)).get();
     expect(row?.accountDeletionStatus).toBe("finalized");
     expect(row?.accountDeletionFinalizedAt?.toISOString()).toBe(body.data.finalizedAt);
     expect((await call(DELETION, { token: await tokenFor(user.id) })).status).toBe(401);
@@ -410,13 +411,18 @@ describe("the audit table account_events", () => {
     ]) {
       expect(stored).not.toContain(personal);
     }
-    // Only this user's rows were written.
-    const { results } = await env.USERS_0.prepare(
-      "SELECT count(*) AS n FROM account_events WHERE user_id = ?",
-    )
-      .bind(user.id)
-      .all<{ n: number }>();
-    expect(results[0]?.n).toBe(4);
+    // Only this user's rows were written, on no shard but the user's own.
+    const counts = await Promise.all(
+      shardBindings(env).map((shard) =>
+        shard
+          .prepare("SELECT count(*) AS n FROM account_events WHERE user_id = ?")
+          .bind(user.id)
+          .first<number>("n"),
+      ),
+    );
+    expect(counts).toEqual(
+      shardBindings(env).map((_shard, index) => (index === shardOf(env, user.id) ? 4 : 0)),
+    );
   });
 });
 

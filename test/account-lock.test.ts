@@ -10,7 +10,7 @@ import {
   setFinalizeNowFlag,
 } from "./deletion-helpers";
 import { progressiveJpeg } from "./fixtures";
-import { api, call, createUser, db, tokenFor } from "./helpers";
+import { api, call, createUser, dbOf, tokenFor } from "./helpers";
 
 // While a deletion is pending the account is locked for profile, username and photo changes;
 // reads, cancel and finalize-now keep working, and cancel unlocks it.
@@ -25,7 +25,10 @@ async function pendingUser() {
   const token = await tokenFor(user.id);
   const { status } = await call(DELETION, { method: "POST", token });
   expect(status).toBe(200);
-  await db.update(users).set({ accountDeletionScheduledFor: SCHEDULED_FOR }).where(eq(users.id, user.id));
+  await dbOf(user.id)
+    .update(users)
+    .set({ accountDeletionScheduledFor: SCHEDULED_FOR })
+    .where(eq(users.id, user.id));
   return { user, token };
 }
 
@@ -75,7 +78,7 @@ describe("a pending deletion locks the account", () => {
     expectLocked(result, "UTC+03:00");
     expect(result.body.errors[1]).toContain("5 March 2030");
     expect(result.body.errors[1]).not.toContain("22:30");
-    const [row] = await db.select().from(users).where(eq(users.id, user.id));
+    const [row] = await dbOf(user.id).select().from(users).where(eq(users.id, user.id));
     expect(row?.name).toBe(user.name);
     expect(row?.bio).toBeNull();
   });
@@ -85,7 +88,7 @@ describe("a pending deletion locks the account", () => {
     const wanted = `locked_${user.id.slice(-6)}`;
     const result = await patchUsername(token, wanted, { "X-Timezone": "UTC-05:00" });
     expectLocked(result, "UTC-05:00");
-    const [row] = await db.select().from(users).where(eq(users.id, user.id));
+    const [row] = await dbOf(user.id).select().from(users).where(eq(users.id, user.id));
     expect(row?.username).toBe(user.username);
     expect(row?.usernameChangedAt).toBeNull();
   });
@@ -94,7 +97,7 @@ describe("a pending deletion locks the account", () => {
     const { user, token } = await pendingUser();
     const result = await patchPhoto(token, { "X-Timezone": "UTC+03:00" });
     expectLocked(result, "UTC+03:00");
-    const [row] = await db.select().from(users).where(eq(users.id, user.id));
+    const [row] = await dbOf(user.id).select().from(users).where(eq(users.id, user.id));
     expect(row?.profilePhotoKey).toBeNull();
     expect(await photoObjects(user.id)).toEqual([]);
   });
@@ -139,7 +142,7 @@ describe("a pending deletion locks the account", () => {
     const on = await call<{ status: string }>(FINALIZE_NOW, { method: "POST", token });
     expect(on.status).toBe(200);
     expect(on.body.data.status).toBe("finalized");
-    const [row] = await db.select().from(users).where(eq(users.id, user.id));
+    const [row] = await dbOf(user.id).select().from(users).where(eq(users.id, user.id));
     expect(row?.accountDeletionStatus).toBe("finalized");
   });
 

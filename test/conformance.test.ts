@@ -7,7 +7,7 @@ import { newObjectId } from "../src/lib/ids";
 import { FLAG, failing, setFinalizeNowFlag } from "./deletion-helpers";
 import { failingImages } from "./fault-bindings";
 import { progressiveJpeg } from "./fixtures";
-import { apiWith, createUser, db, tokenFor } from "./helpers";
+import { apiWith, createUser, dbOf, onEveryShard, tokenFor } from "./helpers";
 import { createConformance, type Document } from "./openapi-conformance";
 
 // Document = server: requests covering every operation and every status the document gives it,
@@ -81,7 +81,9 @@ function apiOperations(): DocumentedOperation[] {
 
 // Failures of the real bindings, one method each: D1 sessions that cannot be opened, R2 reads
 // that fail, an Images binding that is down (not a file it cannot decode).
-const failingDb = failing(env.USERS_0, ["withSession"], "throws", "D1 is unavailable").binding;
+const failingDb = onEveryShard(
+  (shard) => failing(shard, ["withSession"], "throws", "D1 is unavailable").binding,
+);
 const failingMedia = failing(env.MEDIA, ["get"], "rejects", "R2 is unavailable").binding;
 
 const HEALTH = "/api/v1/health";
@@ -147,7 +149,7 @@ describe("every operation's shared statuses", () => {
     const signedUrl = `/api/v1/data-exports/${exportId}/download?expires=${link.expires}&signature=${link.signature}`;
     for (const operation of apiOperations().filter(({ path }) => path !== HEALTH)) {
       const url = operation.path === DOWNLOAD ? signedUrl : operation.url;
-      await expectConforms({ ...operation, url, token, env: { USERS_0: failingDb } }, 500);
+      await expectConforms({ ...operation, url, token, env: failingDb }, 500);
     }
     expect(logged).toHaveBeenCalled();
     logged.mockRestore();
@@ -156,7 +158,7 @@ describe("every operation's shared statuses", () => {
   it("500 from the health check only for a broken deployment (it never touches D1)", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const health = { method: "GET", path: HEALTH };
-    await expectConforms({ ...health, env: { USERS_0: failingDb } }, 200);
+    await expectConforms({ ...health, env: failingDb }, 200);
     // A bad setting is read by CORS for a browser's request: the deployment's error, a 500.
     const browser = { origin: "http://localhost:8787" };
     await expectConforms({ ...health, headers: browser, env: { ACCOUNT_DELETION_GRACE_DAYS: "-1" } }, 500);
@@ -307,14 +309,16 @@ describe("each operation's own statuses", () => {
     // An export still being built (its build runs after the response) refuses a second one.
     const building = await signedIn();
     const now = new Date();
-    await db.insert(dataExports).values({
-      userId: building.user.id,
-      id: newObjectId(),
-      status: "building",
-      objectKey: `exports/${building.user.id}/pending.json`,
-      requestedAt: now,
-      expiresAt: new Date(now.getTime() + 7 * 24 * 60 * 60 * 1000),
-    });
+    await dbOf(building.user.id)
+      .insert(dataExports)
+      .values({
+        userId: building.user.id,
+        id: newObjectId(),
+        status: "building",
+        objectKey: `exports/${building.user.id}/pending.json`,
+        requestedAt: now,
+        expiresAt: new Date(now.getTime() + 7 * 24 * 60 * 60 * 1000),
+      });
     await expectConforms({ method: "POST", path: DATA_EXPORT, token: building.token }, 409);
   });
 });

@@ -1,9 +1,8 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
-import { api, apiWith, call, createUser, db, tokenFor } from "./helpers";
+import { api, apiWith, call, createUser, d1Of, dbOf, onShardOf, tokenFor } from "./helpers";
 
 // D1 read replication through the Sessions API: every response that touched D1 carries the
 // session's bookmark, a client that sends it back reads its own writes, writes start at the
@@ -39,33 +38,36 @@ function bookmarkOf(response: Response): string {
 }
 
 async function storedUser(id: string) {
-  const [row] = await db.select().from(users).where(eq(users.id, id));
+  const [row] = await dbOf(id).select().from(users).where(eq(users.id, id));
   if (!row) throw new Error("user not found");
   return row;
 }
 
-/** env.USERS_0 whose withSession records the constraint or bookmark it was opened with, then delegates. */
+/**
+ * `wrap` makes a shard's binding whose withSession records the constraint or bookmark it was
+ * opened with, then delegates; `opened` lists them.
+ */
 function sessionSpy() {
   const opened: string[] = [];
-  const real = env.USERS_0;
-  const spy = {
-    prepare: (query: string) => real.prepare(query),
-    batch: (statements: D1PreparedStatement[]) => real.batch(statements),
-    exec: (query: string) => real.exec(query),
-    dump: () => real.dump(),
-    withSession: (constraint?: string) => {
-      opened.push(constraint ?? "(none)");
-      return real.withSession(constraint);
-    },
-  } as unknown as D1Database;
-  return { db: spy, opened };
+  const wrap = (real: D1Database) =>
+    ({
+      prepare: (query: string) => real.prepare(query),
+      batch: (statements: D1PreparedStatement[]) => real.batch(statements),
+      exec: (query: string) => real.exec(query),
+      dump: () => real.dump(),
+      withSession: (constraint?: string) => {
+        opened.push(constraint ?? "(none)");
+        return real.withSession(constraint);
+      },
+    }) as unknown as D1Database;
+  return { wrap, opened };
 }
 
 const EXECUTING = new Set<PropertyKey>(["all", "raw", "first", "run"]);
 
 /**
- * env.USERS_0 whose sessions run `change` (directly on the database, behind the request's back) after
- * the token was verified and before the request's first statement on the users table: the
+ * `wrap` makes a shard's binding whose sessions run `change` (directly on the database, behind the
+ * request's back) after the token was verified and before the request's first statement on the users table: the
  * request's write must still decide on the primary's state, not on anything it saw before.
  */
 function changeBeforeFirstUsersStatement(change: () => Promise<unknown>) {
@@ -75,7 +77,6 @@ function changeBeforeFirstUsersStatement(change: () => Promise<unknown>) {
     state.fired = true;
     await change();
   };
-  const real = env.USERS_0;
   const unwrap = new WeakMap<object, D1PreparedStatement>();
   const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
     const proxy = new Proxy(statement, {
@@ -111,16 +112,17 @@ function changeBeforeFirstUsersStatement(change: () => Promise<unknown>) {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-  const wrapped = new Proxy(real, {
-    get(target, property) {
-      if (property === "withSession") {
-        return (constraint?: string) => wrapSession(target.withSession(constraint));
-      }
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db: wrapped, state };
+  const wrap = (real: D1Database) =>
+    new Proxy(real, {
+      get(target, property) {
+        if (property === "withSession") {
+          return (constraint?: string) => wrapSession(target.withSession(constraint));
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  return { wrap, state };
 }
 
 const newProfile = { name: "Bookmarked", surname: "Writer" };
@@ -281,10 +283,10 @@ describe("reading one's own writes with the bookmark", () => {
 
 describe("where a request's session starts", () => {
   it("a GET without a bookmark starts first-unconstrained (the nearest replica)", async () => {
-    const { token } = await signedIn();
+    const { user, token } = await signedIn();
     const spy = sessionSpy();
     for (const path of [ME, STATS, DELETION]) {
-      const response = await apiWith(path, { USERS_0: spy.db }, { token });
+      const response = await apiWith(path, onShardOf(user.id, spy.wrap), { token });
       expect(response.status).toBe(200);
       bookmarkOf(response);
     }
@@ -292,38 +294,34 @@ describe("where a request's session starts", () => {
   });
 
   it("a GET with a bookmark starts at that bookmark", async () => {
-    const { token } = await signedIn();
+    const { user, token } = await signedIn();
     const written = bookmarkOf(await api(PROFILE, { method: "PUT", token, json: newProfile }));
     const spy = sessionSpy();
-    const response = await apiWith(
-      ME,
-      {
-        USERS_0: spy.db,
-      },
-      { token, headers: { "x-d1-bookmark": written } },
-    );
+    const response = await apiWith(ME, onShardOf(user.id, spy.wrap), {
+      token,
+      headers: { "x-d1-bookmark": written },
+    });
     expect(response.status).toBe(200);
     // The header names its shard; the session opens at the D1 bookmark inside it.
     expect(spy.opened).toEqual([BOOKMARK.exec(written)?.[2]]);
   });
 
   it("a GET with another shard's bookmark ignores it (first-unconstrained) and answers with its own", async () => {
-    const { token } = await signedIn();
+    const { user, token } = await signedIn();
     const written = bookmarkOf(await api(PROFILE, { method: "PUT", token, json: newProfile }));
     const [, shard, inner] = BOOKMARK.exec(written) ?? [];
     const spy = sessionSpy();
-    const response = await apiWith(
-      ME,
-      { USERS_0: spy.db },
-      { token, headers: { "x-d1-bookmark": `s${Number(shard) + 1}:${inner}` } },
-    );
+    const response = await apiWith(ME, onShardOf(user.id, spy.wrap), {
+      token,
+      headers: { "x-d1-bookmark": `s${Number(shard) + 1}:${inner}` },
+    });
     expect(response.status).toBe(200);
     expect(spy.opened).toEqual(["first-unconstrained"]);
     expect(bookmarkOf(response).startsWith(`s${shard}:`)).toBe(true);
   });
 
   it("PUT, PATCH, POST and DELETE start at the primary, even with a bookmark", async () => {
-    const { token } = await signedIn();
+    const { user, token } = await signedIn();
     const spy = sessionSpy();
     const bookmark = bookmarkOf(await api(ME, { token }));
     const writes: [string, string, unknown][] = [
@@ -333,11 +331,12 @@ describe("where a request's session starts", () => {
       ["DELETE", DELETION, undefined],
     ];
     for (const [method, path, json] of writes) {
-      const response = await apiWith(
-        path,
-        { USERS_0: spy.db },
-        { method, token, json, headers: { "x-d1-bookmark": bookmark } },
-      );
+      const response = await apiWith(path, onShardOf(user.id, spy.wrap), {
+        method,
+        token,
+        json,
+        headers: { "x-d1-bookmark": bookmark },
+      });
       expect({ method, status: response.status }).toEqual({ method, status: 200 });
       bookmarkOf(response);
     }
@@ -346,11 +345,12 @@ describe("where a request's session starts", () => {
 
   it("a refused write (401 for an unknown user) also started at the primary", async () => {
     const spy = sessionSpy();
-    const response = await apiWith(
-      PROFILE,
-      { USERS_0: spy.db },
-      { method: "PUT", token: await tokenFor(newObjectId()), json: newProfile },
-    );
+    const unknown = newObjectId();
+    const response = await apiWith(PROFILE, onShardOf(unknown, spy.wrap), {
+      method: "PUT",
+      token: await tokenFor(unknown),
+      json: newProfile,
+    });
     expect(response.status).toBe(401);
     expect(spy.opened).toEqual(["first-primary"]);
   });
@@ -364,7 +364,7 @@ describe("writes decide on the primary's state, not on what the client saw", () 
     expect(seen.accountDeletionStatus).toBeNull();
     const bookmark = bookmarkOf(me);
 
-    await db
+    await dbOf(user.id)
       .update(users)
       .set({
         accountDeletionStatus: "pending",
@@ -390,19 +390,18 @@ describe("writes decide on the primary's state, not on what the client saw", () 
   it("PUT profile is 403 when the account turns pending between the token's check and the write", async () => {
     const { user, token } = await signedIn();
     const raced = changeBeforeFirstUsersStatement(() =>
-      env.USERS_0.prepare(
-        "UPDATE users SET account_deletion_status = 'pending', account_deletion_requested_at = ?, account_deletion_scheduled_for = ? WHERE id = ?",
-      )
+      d1Of(user.id)
+        .prepare(
+          "UPDATE users SET account_deletion_status = 'pending', account_deletion_requested_at = ?, account_deletion_scheduled_for = ? WHERE id = ?",
+        )
         .bind(Date.now(), Date.now() + 28 * 86_400_000, user.id)
         .run(),
     );
-    const response = await apiWith(
-      PROFILE,
-      {
-        USERS_0: raced.db,
-      },
-      { method: "PUT", token, json: newProfile },
-    );
+    const response = await apiWith(PROFILE, onShardOf(user.id, raced.wrap), {
+      method: "PUT",
+      token,
+      json: newProfile,
+    });
     expect(raced.state.fired).toBe(true);
     expect(response.status).toBe(403);
     const stored = await storedUser(user.id);
@@ -416,7 +415,7 @@ describe("writes decide on the primary's state, not on what the client saw", () 
     expect(me.status).toBe(200);
     const bookmark = bookmarkOf(me);
     const changedAt = new Date();
-    await db.update(users).set({ usernameChangedAt: changedAt }).where(eq(users.id, user.id));
+    await dbOf(user.id).update(users).set({ usernameChangedAt: changedAt }).where(eq(users.id, user.id));
 
     const wanted = `bm_${newObjectId().slice(-10)}`;
     const { status, body } = await call(USERNAME, {
@@ -433,16 +432,17 @@ describe("writes decide on the primary's state, not on what the client saw", () 
   it("PATCH username is the 409 cooldown when a change lands between the token's check and the write", async () => {
     const { user, token } = await signedIn();
     const raced = changeBeforeFirstUsersStatement(() =>
-      env.USERS_0.prepare("UPDATE users SET username = ?, username_changed_at = ? WHERE id = ?")
+      d1Of(user.id)
+        .prepare("UPDATE users SET username = ?, username_changed_at = ? WHERE id = ?")
         .bind(`other_${newObjectId().slice(-10)}`, Date.now(), user.id)
         .run(),
     );
     const wanted = `bm_${newObjectId().slice(-10)}`;
-    const response = await apiWith(
-      USERNAME,
-      { USERS_0: raced.db },
-      { method: "PATCH", token, json: { username: wanted } },
-    );
+    const response = await apiWith(USERNAME, onShardOf(user.id, raced.wrap), {
+      method: "PATCH",
+      token,
+      json: { username: wanted },
+    });
     expect(raced.state.fired).toBe(true);
     expect(response.status).toBe(409);
     const body = (await response.json()) as { errors: string[] };

@@ -12,7 +12,7 @@ import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
 import { DAY_MS, DELETION, FINALIZE_NOW, failing, setFinalizeNowFlag } from "./deletion-helpers";
 import { gpsJpeg } from "./fixtures";
-import { call, createUser, db, tokenFor, USER_FIELDS, uploadPhoto } from "./helpers";
+import { call, createUser, dbOf, everyShardDb, tokenFor, USER_FIELDS, uploadPhoto } from "./helpers";
 import { drainJobs, heldJobsQueue, MAX_RETRIES } from "./jobs";
 
 // POST and GET /users/me/data-export and the signed download link, with the real local D1 and R2.
@@ -102,7 +102,7 @@ function heldAtPut() {
 }
 
 async function exportRow(userId: string) {
-  const [row] = await db.select().from(dataExports).where(eq(dataExports.userId, userId));
+  const [row] = await dbOf(userId).select().from(dataExports).where(eq(dataExports.userId, userId));
   return row;
 }
 
@@ -219,28 +219,31 @@ describe("POST then GET /users/me/data-export", () => {
     expect(await env.MEDIA.head(row.objectKey)).not.toBeNull();
 
     expect((await exportNow(token)).status).toBe("ready");
-    const queued = await db.select().from(mediaOutbox).where(eq(mediaOutbox.key, row.objectKey));
+    const queued = await dbOf(user.id).select().from(mediaOutbox).where(eq(mediaOutbox.key, row.objectKey));
     expect(queued).toHaveLength(1);
   });
 
   it("counts a build that never finished as failed after its timeout, and replaces it", async () => {
     const { user, token } = await signedIn();
     const longAgo = new Date(Date.now() - 60 * 60 * 1000);
-    const stuck = await startExport(db, user.id, longAgo);
+    const stuck = await startExport(dbOf(user.id), user.id, longAgo);
     expect((await getState(token)).body.data).toMatchObject({ status: "failed", exportId: stuck.id });
 
     const replaced = await exportNow(token);
     expect(replaced.status).toBe("ready");
     // The stuck build's archive key stays named: queued for deletion with its replacement.
-    const [queued] = await db.select().from(mediaOutbox).where(eq(mediaOutbox.key, stuck.objectKey));
+    const [queued] = await dbOf(user.id)
+      .select()
+      .from(mediaOutbox)
+      .where(eq(mediaOutbox.key, stuck.objectKey));
     expect(queued?.userId).toBe(user.id);
   });
 
   it("queues the previous archive for deletion when a new export replaces it", async () => {
     const { user } = await signedIn();
     const yesterday = new Date(Date.now() - DAY_MS - 60_000);
-    const first = await startExport(db, user.id, yesterday);
-    await buildExport(env, db, {
+    const first = await startExport(dbOf(user.id), user.id, yesterday);
+    await buildExport(env, dbOf(user.id), {
       exportId: first.id,
       userId: user.id,
       objectKey: first.objectKey,
@@ -248,9 +251,9 @@ describe("POST then GET /users/me/data-export", () => {
     });
     expect(await env.MEDIA.head(first.objectKey)).not.toBeNull();
 
-    const second = await startExport(db, user.id);
+    const second = await startExport(dbOf(user.id), user.id);
     expect(second.id).not.toBe(first.id);
-    const queued = await db.select().from(mediaOutbox).where(eq(mediaOutbox.key, first.objectKey));
+    const queued = await dbOf(user.id).select().from(mediaOutbox).where(eq(mediaOutbox.key, first.objectKey));
     expect(queued).toHaveLength(1);
   });
 
@@ -273,18 +276,23 @@ describe("the archive", () => {
     const { user, token } = await signedIn();
     const follower = await createUser();
     const followed = await createUser();
-    await db.insert(follows).values([
-      { followerId: follower.id, followeeId: user.id, createdAt: new Date() },
-      { followerId: user.id, followeeId: followed.id, createdAt: new Date() },
-    ]);
+    // Both edges on the exporting user's shard, where the archive reads them.
+    await dbOf(user.id)
+      .insert(follows)
+      .values([
+        { followerId: follower.id, followeeId: user.id, createdAt: new Date() },
+        { followerId: user.id, followeeId: followed.id, createdAt: new Date() },
+      ]);
     const streamId = newObjectId();
-    await db.insert(liveStreams).values({
-      id: streamId,
-      userId: user.id,
-      title: "Morning run",
-      startedAt: new Date("2026-03-01T08:00:00.000Z"),
-      endedAt: new Date("2026-03-01T09:00:00.000Z"),
-    });
+    await dbOf(user.id)
+      .insert(liveStreams)
+      .values({
+        id: streamId,
+        userId: user.id,
+        title: "Morning run",
+        startedAt: new Date("2026-03-01T08:00:00.000Z"),
+        endedAt: new Date("2026-03-01T09:00:00.000Z"),
+      });
     const { photo, key } = await uploadPhoto(token, gpsJpeg, "image/jpeg");
     const device = { "x-device-id": "test-device-42", "x-platform": "mobile_ios", "x-app-version": "2.1.0" };
     expect((await call(DELETION, { method: "POST", token, json: {}, headers: device })).status).toBe(200);
@@ -512,7 +520,9 @@ describe("deleting exports", () => {
     await runCron(new Date(requestedAt + 7 * DAY_MS + 1000));
     expect(await exportRow(user.id)).toBeUndefined();
     expect(await env.MEDIA.head(row.objectKey)).toBeNull();
-    expect(await db.select().from(mediaOutbox).where(eq(mediaOutbox.key, row.objectKey))).toEqual([]);
+    for (const shard of everyShardDb()) {
+      expect(await shard.select().from(mediaOutbox).where(eq(mediaOutbox.key, row.objectKey))).toEqual([]);
+    }
     expect((await getState(token)).body.data.status).toBe("none");
     expect((await download(linkOf(state))).status).toBe(404);
   });
@@ -532,9 +542,9 @@ describe("deleting exports", () => {
 
   it("a build that ends after its export was deleted deletes its archive again", async () => {
     const { user } = await signedIn();
-    const started = await startExport(db, user.id);
-    await db.delete(dataExports).where(eq(dataExports.userId, user.id));
-    await buildExport(env, db, {
+    const started = await startExport(dbOf(user.id), user.id);
+    await dbOf(user.id).delete(dataExports).where(eq(dataExports.userId, user.id));
+    await buildExport(env, dbOf(user.id), {
       exportId: started.id,
       userId: user.id,
       objectKey: started.objectKey,

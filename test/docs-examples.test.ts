@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, expect, it } from "vitest";
 import { demoSql } from "../scripts/seed.mjs";
+import { shardBinding, shardOf } from "../src/lib/shards";
 import { call, createUser, tokenFor } from "./helpers";
 
 type Schema = { $ref?: string; example?: unknown };
@@ -28,8 +29,20 @@ const examples = Object.entries(document.paths).flatMap(([path, methods]) =>
 );
 
 beforeAll(async () => {
-  // The database `npm run dev` starts with: the demo users hold their usernames and emails.
-  for (const statement of demoSql().split("\n").filter(Boolean)) await env.USERS_0.prepare(statement).run();
+  // The database `npm run dev` starts with: the demo users hold their usernames and emails. Each row
+  // goes to the shard of every demo user it names (a follow to both of its users').
+  const statements = demoSql().split("\n").filter(Boolean);
+  const idsIn = (statement: string) =>
+    [...statement.matchAll(/'([0-9a-f]{24})'/g)].map((match) => match[1] ?? "");
+  const userIds = new Set(statements.filter((statement) => statement.includes("`users`")).flatMap(idsIn));
+  for (const statement of statements) {
+    const shards = new Set(
+      idsIn(statement)
+        .filter((id) => userIds.has(id))
+        .map((id) => shardOf(env, id)),
+    );
+    for (const shard of shards) await shardBinding(env, shard).prepare(statement).run();
+  }
 });
 
 it("the document shows examples of the profile, username and deletion bodies", () => {

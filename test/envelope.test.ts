@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { api, apiWith, call, createUser, type Envelope, ISO_UTC, tokenFor } from "./helpers";
+import { api, apiWith, call, createUser, type Envelope, ISO_UTC, onEveryShard, tokenFor } from "./helpers";
 
 const ENVELOPE_KEYS = ["data", "errors", "isSuccess", "statusCode", "timestamp"];
 
@@ -25,7 +25,11 @@ const brokenD1 = new Proxy({} as D1Database, {
 });
 
 const fetchWithBrokenDb = (path: string, headers: Record<string, string> = {}) =>
-  apiWith(path, { USERS_0: brokenD1 }, { headers });
+  apiWith(
+    path,
+    onEveryShard(() => brokenD1),
+    { headers },
+  );
 
 describe("success envelope", () => {
   it("wraps data with isSuccess, statusCode 200, empty errors and an ISO timestamp", async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { accountEventOutbox } from "../src/db/schema";
-import { db } from "./helpers";
+import { dbOf } from "./helpers";
 
 // Shared by the account-events and erasure tests.
 
@@ -31,7 +31,7 @@ export function recordingQueue(queue: Queue = env.ACCOUNT_EVENTS) {
 
 /** A user's outbox rows as stored, in sequence order. */
 export async function outboxOf(userId: string) {
-  return db
+  return dbOf(userId)
     .select()
     .from(accountEventOutbox)
     .where(eq(accountEventOutbox.userId, userId))

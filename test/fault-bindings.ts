@@ -47,16 +47,15 @@ export function recordingMedia(...faults: MediaFault[]) {
 }
 
 /**
- * The D1 binding with faults inside the sessions it opens (the app queries through one):
- * `failBatch(n)` says whether the n-th batch (from 1) throws, `failPrepare(sql)` whether preparing
- * that statement throws.
+ * Wraps a D1 binding (a shard's: test/helpers.ts onShardOf) with faults inside the sessions it
+ * opens (the app queries through one): `failBatch(n)` says whether the n-th batch (from 1) throws,
+ * `failPrepare(sql)` whether preparing that statement throws.
  */
 export function faultyDb(faults: {
   failBatch?: (n: number) => boolean;
   failPrepare?: (sql: string) => boolean;
 }) {
   let batches = 0;
-  const real = env.USERS_0;
   const faulty = (session: D1DatabaseSession) =>
     wrapped(session, {
       batch: (statements: D1PreparedStatement[]) => {
@@ -69,10 +68,11 @@ export function faultyDb(faults: {
         return session.prepare(sql);
       },
     });
-  return wrapped(real, {
-    withSession: (constraint?: D1SessionConstraint | D1SessionBookmark) =>
-      faulty(real.withSession(constraint)),
-  });
+  return (real: D1Database) =>
+    wrapped(real, {
+      withSession: (constraint?: D1SessionConstraint | D1SessionBookmark) =>
+        faulty(real.withSession(constraint)),
+    });
 }
 
 /** env.IMAGES whose transforms, after the first `succeeding`, reject (an outage by default). */

@@ -12,21 +12,53 @@ import { requireToken } from "../src/lib/auth";
 import { clientHeaders } from "../src/lib/client-headers";
 import { d1Session } from "../src/lib/d1-session";
 import { newObjectId } from "../src/lib/ids";
+import { shardBinding, shardBindings, shardDbOf, shardOf } from "../src/lib/shards";
 import { registerInDirectory } from "./directory-helpers";
 import { drainJobs, heldJobsQueue } from "./jobs";
 
+/**
+ * The first shard (USERS_0), where every user lives while SHARD_OF_BUCKET pins all buckets there.
+ * A user's rows are on `dbOf(userId)`, wherever the buckets are.
+ */
 export const db = createDb(env.USERS_0);
+
+/** A Drizzle client on the shard that holds `userId`, as the Worker finds it. */
+export const dbOf = (userId: string) => shardDbOf(env, userId);
+
+/** The D1 binding of the shard that holds `userId`. */
+export const d1Of = (userId: string) => shardBinding(env, shardOf(env, userId));
+
+/** A Drizzle client on every shard, USERS_0 first: for "nothing left anywhere". */
+export const everyShardDb = () => shardBindings(env).map((binding) => createDb(binding));
+
+/** The name of the binding that holds `userId` ("USERS_2"), for overriding it in a request's env. */
+export const shardBindingKeyOf = (userId: string) => `USERS_${shardOf(env, userId)}` as const;
+
+/**
+ * Env overrides that replace the binding of `userId`'s shard with `wrap(binding)`, for fault
+ * injection and counting on the database that user's requests use: `apiWith(path, onShardOf(id, wrap))`.
+ */
+export function onShardOf(userId: string, wrap: (d1: D1Database) => D1Database): Partial<Env> {
+  return { [shardBindingKeyOf(userId)]: wrap(d1Of(userId)) } as Partial<Env>;
+}
+
+/** Env overrides that replace every shard's binding with `wrap(binding, shard)`: an outage of all of D1. */
+export function onEveryShard(wrap: (d1: D1Database, shard: number) => D1Database): Partial<Env> {
+  return Object.fromEntries(
+    shardBindings(env).map((binding, shard) => [`USERS_${shard}`, wrap(binding, shard)]),
+  ) as Partial<Env>;
+}
 
 type NewUser = Partial<typeof users.$inferInsert>;
 
 let sequence = 0;
 
-/** Inserts a complete user (unique username and email) and returns its row. */
+/** Inserts a complete user (unique username and email) on its shard and returns its row. */
 export async function createUser(overrides: NewUser = {}) {
   sequence += 1;
   const id = overrides.id ?? newObjectId();
   const now = new Date();
-  const [row] = await db
+  const [row] = await dbOf(id)
     .insert(users)
     .values({
       id,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { follows, liveStreams } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
 import { gpsJpeg } from "./fixtures";
-import { api, createUser, db, type Envelope, tokenFor } from "./helpers";
+import { api, createUser, dbOf, type Envelope, tokenFor } from "./helpers";
 
 // Revalidated private reads: GET /users/me, /users/me/stats and /users/me/account-deletion send a
 // weak ETag of their data with `Cache-Control: private, no-cache`, and answer a matching
@@ -137,7 +137,10 @@ describe("the ETag changes with every write that changes the data", () => {
     const { user, token } = await signedIn();
     const follower = await createUser();
     const before = await read(STATS, token);
-    await db.insert(follows).values({ followerId: follower.id, followeeId: user.id, createdAt: new Date() });
+    // On the followee's shard, where its stats are counted.
+    await dbOf(user.id)
+      .insert(follows)
+      .values({ followerId: follower.id, followeeId: user.id, createdAt: new Date() });
     const after = await read(STATS, token);
     expect(after.body.data).toMatchObject({ followersCount: 1 });
     expect(after.etag).not.toBe(before.etag);
@@ -147,7 +150,9 @@ describe("the ETag changes with every write that changes the data", () => {
   it("GET /users/me/stats: after a live stream is inserted", async () => {
     const { user, token } = await signedIn();
     const before = await read(STATS, token);
-    await db.insert(liveStreams).values({ id: newObjectId(), userId: user.id, startedAt: new Date() });
+    await dbOf(user.id)
+      .insert(liveStreams)
+      .values({ id: newObjectId(), userId: user.id, startedAt: new Date() });
     const after = await read(STATS, token);
     expect(after.body.data).toMatchObject({ liveStreamsCount: 1 });
     expect(after.etag).not.toBe(before.etag);

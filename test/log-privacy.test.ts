@@ -1,6 +1,5 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { apiWith, createUser, tokenFor } from "./helpers";
+import { apiWith, createUser, onShardOf, tokenFor } from "./helpers";
 
 /** A D1 binding whose UPDATE statements fail, inside the request's session. */
 function failingUpdates(db: D1Database): D1Database {
@@ -45,15 +44,11 @@ describe("the log of a failed request", () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => lines.push(String(line)));
     const user = await createUser();
-    const response = await apiWith(
-      "/api/v1/users/profile",
-      { USERS_0: failingUpdates(env.USERS_0) },
-      {
-        method: "PUT",
-        token: await tokenFor(user.id),
-        json: { name: "Zeynep", surname: "Kaya", email: "zeynep.private@example.com" },
-      },
-    );
+    const response = await apiWith("/api/v1/users/profile", onShardOf(user.id, failingUpdates), {
+      method: "PUT",
+      token: await tokenFor(user.id),
+      json: { name: "Zeynep", surname: "Kaya", email: "zeynep.private@example.com" },
+    });
 
     expect(response.status).toBe(500);
     const logged = lines.join("\n");

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
 import { failingImages, faultyDb, recordingMedia } from "./fault-bindings";
 import { gpsJpeg, gpsPng } from "./fixtures";
-import { callWith, createUser, db, tokenFor, uploadPhoto } from "./helpers";
+import { callWith, createUser, dbOf, onShardOf, tokenFor, uploadPhoto } from "./helpers";
 
 // Faults injected into the real MEDIA, DB and IMAGES bindings around a photo upload. What must
 // hold whatever fails: the old photo stays until the new one is committed, no object is left
@@ -38,7 +38,7 @@ async function userWithPhoto() {
 }
 
 async function row(userId: string) {
-  const [found] = await db.select().from(users).where(eq(users.id, userId));
+  const [found] = await dbOf(userId).select().from(users).where(eq(users.id, userId));
   if (!found) throw new Error("user not found");
   return found;
 }
@@ -50,7 +50,7 @@ async function objectsOf(userId: string) {
 }
 
 async function queued(userId: string) {
-  return (await db.select().from(mediaOutbox).where(eq(mediaOutbox.userId, userId)))
+  return (await dbOf(userId).select().from(mediaOutbox).where(eq(mediaOutbox.userId, userId)))
     .map((entry) => entry.key)
     .sort();
 }
@@ -101,7 +101,9 @@ describe("photo upload: an R2 put that stores the object and then throws", () =>
     const { user, token, before, oldKeys } = await userWithPhoto();
     const media = recordingMedia("put-after-storing", "delete");
     const faulty = faultyDb({ failPrepare: (sql) => OUTBOX_INSERT.test(sql) });
-    const { result, lines } = await logged(() => uploadWith(token, { MEDIA: media.bucket, USERS_0: faulty }));
+    const { result, lines } = await logged(() =>
+      uploadWith(token, { MEDIA: media.bucket, ...onShardOf(user.id, faulty) }),
+    );
     expect(result.status).toBe(500);
     expect(await queued(user.id)).toEqual([]);
     expect((await row(user.id)).profilePhotoKey).toBe(before.profilePhotoKey);
@@ -126,7 +128,7 @@ describe("photo upload: after the D1 commit", () => {
   it("answers 200 and logs it when reading the outbox for the clean-up fails", async () => {
     const { user, token, oldKeys } = await userWithPhoto();
     const faulty = faultyDb({ failPrepare: (sql) => OUTBOX_READ.test(sql) });
-    const { result, lines } = await logged(() => uploadWith(token, { USERS_0: faulty }));
+    const { result, lines } = await logged(() => uploadWith(token, onShardOf(user.id, faulty)));
     expect(result.status).toBe(200);
     const current = await row(user.id);
     expect(current.profilePhotoId).toBe(result.body.data?.profilePhoto?._id);
@@ -145,7 +147,7 @@ describe("photo upload: after the D1 commit", () => {
     const { user, token, oldKeys } = await userWithPhoto();
     // Batch 1 swaps the photo; batch 2 removes the deleted keys from the outbox.
     const faulty = faultyDb({ failBatch: (n) => n === 2 });
-    const { result, lines } = await logged(() => uploadWith(token, { USERS_0: faulty }));
+    const { result, lines } = await logged(() => uploadWith(token, onShardOf(user.id, faulty)));
     expect(result.status).toBe(200);
     for (const key of oldKeys) expect(await env.MEDIA.head(key)).toBeNull();
     // Still queued: the cron's delete of an absent key succeeds and then drops the row.
@@ -153,7 +155,7 @@ describe("photo upload: after the D1 commit", () => {
     expect(lines.some((line) => line.message === "replaced photo clean-up failed; left to the cron")).toBe(
       true,
     );
-    await db.delete(mediaOutbox).where(eq(mediaOutbox.userId, user.id));
+    await dbOf(user.id).delete(mediaOutbox).where(eq(mediaOutbox.userId, user.id));
   });
 });
 

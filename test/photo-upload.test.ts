@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
 import { faultyDb, recordingMedia } from "./fault-bindings";
@@ -16,7 +16,17 @@ import {
   svg,
   tooSmallPng,
 } from "./fixtures";
-import { api, call, callWith, createUser, db, type Envelope, tokenFor } from "./helpers";
+import {
+  api,
+  call,
+  callWith,
+  createUser,
+  dbOf,
+  type Envelope,
+  everyShardDb,
+  onShardOf,
+  tokenFor,
+} from "./helpers";
 import { contains, expectCleanVariant, VARIANT_KEY } from "./photo-assertions";
 
 const PATH = "/api/v1/users/profile/photo";
@@ -66,13 +76,14 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 async function stored(userId: string) {
-  const [row] = await db.select().from(users).where(eq(users.id, userId));
+  const [row] = await dbOf(userId).select().from(users).where(eq(users.id, userId));
   if (!row) throw new Error("user not found");
   return row;
 }
 
+/** The media outbox of every shard. */
 async function outboxRows() {
-  return db.select().from(mediaOutbox);
+  return (await Promise.all(everyShardDb().map((shard) => shard.select().from(mediaOutbox)))).flat();
 }
 
 /** The three variant keys of a photo, sorted as R2 lists them. */
@@ -316,7 +327,7 @@ describe("PATCH /api/v1/users/profile/photo: replacing a photo", () => {
     const photoId = "65f0c0ffee0000000000a11e";
     const legacyKey = `profile-photos/${user.id}/${photoId}.jpg`;
     await env.MEDIA.put(legacyKey, gpsJpeg, { httpMetadata: { contentType: "image/jpeg" } });
-    await db
+    await dbOf(user.id)
       .update(users)
       .set({ profilePhotoId: photoId, profilePhotoKey: legacyKey })
       .where(eq(users.id, user.id));
@@ -399,7 +410,7 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
     for (const row of queued) expect(row).toMatchObject({ userId: user.id, attempts: 1 });
     // Clean up for the other tests of this file, which expect an empty outbox.
     await env.MEDIA.delete(oldKeys);
-    await db.delete(mediaOutbox).where(eq(mediaOutbox.userId, user.id));
+    await dbOf(user.id).delete(mediaOutbox).where(eq(mediaOutbox.userId, user.id));
   });
 
   it("answers 500 when the row update fails, deletes the new objects and keeps the old photo", async () => {
@@ -409,7 +420,7 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
 
     const media = recordingMedia();
     const { status, body } = await uploadWithEnv(token, formWith(gpsPng, "image/png"), {
-      USERS_0: faultyDb({ failBatch: () => true }),
+      ...onShardOf(user.id, faultyDb({ failBatch: () => true })),
       MEDIA: media.bucket,
     });
     expect(status).toBe(500);
@@ -422,15 +433,14 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
     const after = await stored(user.id);
     expect(after.profilePhotoKey).toBe(before.profilePhotoKey);
     expect(after.profilePhotoId).toBe(before.profilePhotoId);
-    const [count] = await db.select({ n: sql<number>`count(*)` }).from(mediaOutbox);
-    expect(count?.n).toBe(0);
+    expect(await outboxRows()).toEqual([]);
   });
 
   it("answers 403 for an account pending deletion and leaves no new object", async () => {
     const { user, token } = await photoUser();
     const oldKeys = await uploadFirst(token, user.id);
     const before = await stored(user.id);
-    await db
+    await dbOf(user.id)
       .update(users)
       .set({
         accountDeletionStatus: "pending",

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
 import { gpsJpeg, gpsPng } from "./fixtures";
-import { api, callWith, createUser, db, tokenFor } from "./helpers";
+import { api, callWith, createUser, dbOf, tokenFor } from "./helpers";
 
 // Rate limits with the real Workers Rate Limiting binding: each test swaps one limiter for
 // TEST_TIGHT_LIMITER (2 requests a minute per key). That limiter keeps its counts for the whole
@@ -63,7 +63,7 @@ function recordingMedia() {
 }
 
 async function storedUser(id: string) {
-  const [row] = await db.select().from(users).where(eq(users.id, id));
+  const [row] = await dbOf(id).select().from(users).where(eq(users.id, id));
   if (!row) throw new Error("user not found");
   return row;
 }

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { shardBindings } from "../src/lib/shards";
 import { countRoundTrips, type RoundTripCounts } from "./d1-counter";
 import { DELETION, FINALIZE_NOW, setFinalizeNowFlag } from "./deletion-helpers";
 import { gpsJpeg } from "./fixtures";
@@ -54,13 +55,23 @@ type Init = RequestInit & { token?: string; json?: unknown };
 
 /** One request through the Worker's fetch with a counted D1 binding: its status and round trips. */
 async function counted(path: string, init: Init = {}): Promise<{ status: number; trips: RoundTripCounts }> {
-  const counter = countRoundTrips(env.USERS_0);
+  // Every shard (the user's own is the one used) and the directory are counted.
+  const shards = shardBindings(env).map((d1) => countRoundTrips(d1));
   const directory = countRoundTrips(env.DIRECTORY);
+  const overrides = Object.fromEntries(shards.map((counter, shard) => [`USERS_${shard}`, counter.d1]));
   // The client waits for the trips before its response; work left in waitUntil (sending the
   // account events, say) happens after it. The directory's trips count too (total).
   let trips: RoundTripCounts | undefined;
-  const response = await apiWith(path, { USERS_0: counter.d1, DIRECTORY: directory.d1 }, init, () => {
-    trips = { ...counter.counts, total: counter.counts.total + directory.counts.total };
+  const response = await apiWith(path, { ...overrides, DIRECTORY: directory.d1 }, init, () => {
+    const sum = (key: "primary" | "replica" | "batches") =>
+      shards.reduce((total, counter) => total + counter.counts[key], 0);
+    const shardTrips = sum("primary") + sum("replica");
+    trips = {
+      primary: sum("primary"),
+      replica: sum("replica"),
+      batches: sum("batches"),
+      total: shardTrips + directory.counts.total,
+    };
   });
   await response.arrayBuffer();
   if (!trips) throw new Error("no response");

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, type MockInstance, vi } from "vitest";
-import { apiWith, type Envelope, ISO_UTC } from "../helpers";
+import { shardBindings } from "../../src/lib/shards";
+import { apiWith, d1Of, type Envelope, ISO_UTC } from "../helpers";
 
 // Shared by the fuzz files: how many runs, how to send a request and count it, the envelope
 // check, and the snapshot that shows a refused request changed nothing.
@@ -224,22 +225,26 @@ export function expectEnvelope(answer: Answer): Envelope | null {
 // --- Nothing changed
 
 /**
- * The user's row, counters and audit events, the whole media outbox (one D1 batch), and the
- * user's R2 objects.
+ * The user's row, counters and audit events (one D1 batch on the user's shard), the whole media
+ * outbox of every shard, and the user's R2 objects.
  */
 export async function snapshot(userId: string) {
-  const [batch, listed] = await Promise.all([
-    env.USERS_0.batch([
-      env.USERS_0.prepare("SELECT * FROM users WHERE id = ?").bind(userId),
-      env.USERS_0.prepare("SELECT * FROM user_counters WHERE user_id = ?").bind(userId),
-      env.USERS_0.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id").bind(userId),
-      env.USERS_0.prepare("SELECT * FROM media_outbox ORDER BY key"),
+  const home = d1Of(userId);
+  const [batch, outboxes, listed] = await Promise.all([
+    home.batch([
+      home.prepare("SELECT * FROM users WHERE id = ?").bind(userId),
+      home.prepare("SELECT * FROM user_counters WHERE user_id = ?").bind(userId),
+      home.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id").bind(userId),
     ]),
+    Promise.all(
+      shardBindings(env).map((shard) => shard.prepare("SELECT * FROM media_outbox ORDER BY key").all()),
+    ),
     env.MEDIA.list({ prefix: `profile-photos/${userId}/` }),
   ]);
-  const [user = [], counters = [], events = [], outbox = []] = batch.map(
+  const [user = [], counters = [], events = []] = batch.map(
     (result) => result.results as Record<string, unknown>[],
   );
+  const outbox = outboxes.flatMap((result) => result.results as Record<string, unknown>[]);
   const objects = listed.objects.map((object) => `${object.key} ${object.etag}`).sort();
   return { user, counters, events, outbox, objects };
 }
