@@ -17,7 +17,7 @@ import {
   setFinalizeNowFlag,
 } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
-import { accountHandleOf, api, call, callWith, createUser, db, tokenFor } from "./helpers";
+import { accountHandleOf, api, call, callWith, createUser, d1Of, dbOf, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 
 // Account events: written with each transition, sent to ACCOUNT_EVENTS after the commit, and
@@ -155,20 +155,22 @@ describe("a send failure", () => {
     });
 
     // A cron run during the outage counts one more attempt.
-    await expect(eventsCron({ ...env, ACCOUNT_EVENTS: broken.binding }, db)).resolves.toMatchObject({
+    await expect(
+      eventsCron({ ...env, ACCOUNT_EVENTS: broken.binding }, dbOf(user.id)),
+    ).resolves.toMatchObject({
       eventsFailed: expect.any(Number),
     });
     expect((await outboxOf(user.id))[0]?.attempts).toBe(2);
 
     const queue = recordingQueue();
-    const healthy = await eventsCron({ ...env, ACCOUNT_EVENTS: queue.binding }, db);
+    const healthy = await eventsCron({ ...env, ACCOUNT_EVENTS: queue.binding }, dbOf(user.id));
     expect(healthy.eventsLeft).toBe(0);
     expect(queue.delivered.filter((event) => event.userId === user.id)).toEqual([
       expect.objectContaining({ eventId: stored?.eventId, type: "account.deletion_requested", sequence: 1 }),
     ]);
     // Delivered: the next run sends nothing again.
     const again = recordingQueue();
-    await eventsCron({ ...env, ACCOUNT_EVENTS: again.binding }, db);
+    await eventsCron({ ...env, ACCOUNT_EVENTS: again.binding }, dbOf(user.id));
     expect(again.delivered.filter((event) => event.userId === user.id)).toEqual([]);
   });
 });
@@ -195,7 +197,7 @@ describe("nothing is sent for a transition that did not commit", () => {
   it("a D1 batch that throws leaves neither the transition nor its event", async () => {
     const user = await createUser();
     // The transition's batch gets a failing statement after the audit and event inserts.
-    const broken = countingD1(env.USERS_0, (_call, statements, d1) => [
+    const broken = countingD1(d1Of(user.id), (_call, statements, d1) => [
       ...statements.slice(0, 2),
       d1.prepare("SELECT json('{')"),
       ...statements.slice(2),
@@ -214,7 +216,9 @@ describe("nothing is sent for a transition that did not commit", () => {
     expect(await outboxOf(user.id)).toEqual([]);
     const queue = recordingQueue();
     expect(
-      await publishAccountEvents({ ...env, ACCOUNT_EVENTS: queue.binding }, db, { userId: user.id }),
+      await publishAccountEvents({ ...env, ACCOUNT_EVENTS: queue.binding }, dbOf(user.id), {
+        userId: user.id,
+      }),
     ).toEqual({
       sent: 0,
       failed: 0,

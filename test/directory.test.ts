@@ -2,10 +2,12 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { emails, usernames } from "../src/db/directory-schema";
-import { users } from "../src/db/schema";
+import { dataExports, users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
-import { shardBinding, shardDbOf, shardOf } from "../src/lib/shards";
+import { shardBinding, shardBindings, shardDbOf, shardOf } from "../src/lib/shards";
 import { directoryOf, emailHash } from "../src/users/directory";
+import { writeFollows } from "../src/users/follows";
+import { countRoundTrips } from "./d1-counter";
 import { registerInDirectory } from "./directory-helpers";
 import { wrapped } from "./fault-bindings";
 import { apiWith, tokenFor } from "./helpers";
@@ -142,5 +144,45 @@ describe("emails across shards", () => {
     expect(JSON.stringify(claims)).not.toContain("example.com");
     // The old address is free again, for anyone on any shard.
     expect((await owner.setEmail(other.row.email ?? "")).status).toBe(200);
+  });
+});
+
+describe("a data export across shards", () => {
+  it("reads the account's own shard only, with the other people's usernames from the directory", async () => {
+    const owner = await userOnShard(0);
+    const others = await Promise.all([0, 1, 2, 3].map((shard) => userOnShard(shard)));
+    await writeFollows(
+      spreadEnv,
+      others.flatMap((other) => [
+        { followerId: other.row.id, followeeId: owner.row.id, createdAt: new Date() },
+        { followerId: owner.row.id, followeeId: other.row.id, createdAt: new Date() },
+      ]),
+    );
+    const counters = shardBindings(env).map((binding) => countRoundTrips(binding));
+    const counted = Object.fromEntries(counters.map((counter, shard) => [`USERS_${shard}`, counter.d1]));
+    const started = await apiWith(
+      "/api/v1/users/me/data-export",
+      { ...SPREAD, ...counted },
+      { method: "POST", token: await tokenFor(owner.row.id) },
+    );
+    expect(started.status).toBe(202);
+    // The request and the build (drained with the same bindings) touched shard 0 alone.
+    expect(counters.map((counter) => counter.counts.total > 0)).toEqual([true, false, false, false]);
+    const [row] = await shardDbOf(spreadEnv, owner.row.id)
+      .select({ objectKey: dataExports.objectKey, status: dataExports.status })
+      .from(dataExports)
+      .where(eq(dataExports.userId, owner.row.id));
+    expect(row?.status).toBe("ready");
+    const archive = (await (await env.MEDIA.get(row?.objectKey ?? ""))?.json()) as {
+      followers: { _id: string; username: string | null }[];
+      following: { _id: string; username: string | null }[];
+    };
+    const expected = others
+      .map((other) => ({ _id: other.row.id, username: other.row.username }))
+      .sort((a, b) => a._id.localeCompare(b._id));
+    const people = (list: { _id: string; username: string | null }[]) =>
+      list.map(({ _id, username }) => ({ _id, username }));
+    expect(people(archive.followers)).toEqual(expected);
+    expect(people(archive.following)).toEqual(expected);
   });
 });

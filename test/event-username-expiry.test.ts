@@ -6,7 +6,7 @@ import { eraseStaleEventUsernames } from "../src/account-events/username-expiry"
 import { settings } from "../src/lib/settings";
 import { failing } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
-import { callWith, createUser, db, tokenFor } from "./helpers";
+import { callWith, createUser, dbOf, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 
 // An account event keeps the old and new usernames at most EVENT_PII_MAX_HOURS (default 72),
@@ -41,7 +41,7 @@ describe("EVENT_PII_MAX_HOURS", () => {
 describe("eraseStaleEventUsernames", () => {
   it("keeps the names of an unsent event younger than the limit", async () => {
     const { user, occurredAt } = await unsentRename();
-    await eraseStaleEventUsernames(db, new Date(occurredAt.getTime() + 72 * HOUR - 1000), 72);
+    await eraseStaleEventUsernames(dbOf(user.id), new Date(occurredAt.getTime() + 72 * HOUR - 1000), 72);
     expect((await outboxOf(user.id))[0]?.payload).toEqual({
       oldUsername: user.username,
       newUsername: `renamed_${user.id.slice(-6)}`,
@@ -50,13 +50,17 @@ describe("eraseStaleEventUsernames", () => {
 
   it("erases the names of an unsent event once the limit passed, and the event then goes out without them", async () => {
     const { user, occurredAt } = await unsentRename();
-    const erased = await eraseStaleEventUsernames(db, new Date(occurredAt.getTime() + 72 * HOUR), 72);
+    const erased = await eraseStaleEventUsernames(
+      dbOf(user.id),
+      new Date(occurredAt.getTime() + 72 * HOUR),
+      72,
+    );
     expect(erased).toBeGreaterThanOrEqual(1);
     const [event] = await outboxOf(user.id);
     expect(event).toMatchObject({ payload: null, sentAt: null });
 
     const queue = recordingQueue();
-    await publishAccountEvents({ ...env, ACCOUNT_EVENTS: queue.binding }, db, { userId: user.id });
+    await publishAccountEvents({ ...env, ACCOUNT_EVENTS: queue.binding }, dbOf(user.id), { userId: user.id });
     expect(queue.delivered).toEqual([
       expect.objectContaining({
         eventId: event?.eventId,
@@ -71,10 +75,10 @@ describe("eraseStaleEventUsernames", () => {
 
   it("leaves a sent event with no names, and is idempotent", async () => {
     const { user, occurredAt } = await unsentRename();
-    await publishAccountEvents(env, db, { userId: user.id });
+    await publishAccountEvents(env, dbOf(user.id), { userId: user.id });
     const later = new Date(occurredAt.getTime() + 100 * HOUR);
-    await eraseStaleEventUsernames(db, later, 72);
-    expect(await eraseStaleEventUsernames(db, later, 72)).toBe(0);
+    await eraseStaleEventUsernames(dbOf(user.id), later, 72);
+    expect(await eraseStaleEventUsernames(dbOf(user.id), later, 72)).toBe(0);
     const [event] = await outboxOf(user.id);
     expect(event?.sentAt).not.toBeNull();
     expect(event?.payload).toBeNull();

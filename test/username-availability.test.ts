@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newObjectId } from "../src/lib/ids";
 import { countRoundTrips } from "./d1-counter";
-import { apiWith, call, callWith, createUser, tokenFor } from "./helpers";
+import { apiWith, call, callWith, createUser, d1Of, onShardOf, tokenFor } from "./helpers";
 
 // GET /api/v1/users/username-availability: what the username form asks while the person types.
 // The same rules and messages as PATCH /users/profile/username, one read, a limit per user.
@@ -136,20 +136,25 @@ describe("refusals", () => {
 });
 
 describe("cost and limits", () => {
-  it("answers in one D1 round trip, on a replica", async () => {
-    const { token } = await person();
-    const counter = countRoundTrips(env.USERS_0);
-    let trips: { total: number; primary: number } | undefined;
+  it("answers in one read of its shard (a replica) and one of the directory, side by side", async () => {
+    const { user, token } = await person();
+    const counter = countRoundTrips(d1Of(user.id));
+    const directory = countRoundTrips(env.DIRECTORY);
+    let trips: { total: number; primary: number; directory: number } | undefined;
     const response = await apiWith(
       `${AVAILABILITY}?username=${freeName()}`,
-      { USERS_0: counter.d1 },
+      { ...onShardOf(user.id, () => counter.d1), DIRECTORY: directory.d1 },
       { token },
       () => {
-        trips = { total: counter.counts.total, primary: counter.counts.primary };
+        trips = {
+          total: counter.counts.total,
+          primary: counter.counts.primary,
+          directory: directory.counts.total,
+        };
       },
     );
     expect(response.status).toBe(200);
-    expect(trips).toEqual({ total: 1, primary: 0 });
+    expect(trips).toEqual({ total: 1, primary: 0, directory: 1 });
   });
 
   it("is rate-limited per user: 429 with Retry-After, and another user is not held back", async () => {

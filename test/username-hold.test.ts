@@ -7,7 +7,7 @@ import { users } from "../src/db/schema";
 import worker from "../src/index";
 import { directoryOf } from "../src/users/directory";
 import { DAY_MS } from "./deletion-helpers";
-import { call, callWith, createUser, db, tokenFor } from "./helpers";
+import { call, callWith, createUser, dbOf, everyShardDb, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 
 const directory = directoryOf(env);
@@ -34,9 +34,19 @@ async function person(username = freeName()) {
 }
 
 async function stored(id: string) {
-  const [row] = await db.select().from(users).where(eq(users.id, id));
+  const [row] = await dbOf(id).select().from(users).where(eq(users.id, id));
   if (!row) throw new Error("user not found");
   return row;
+}
+
+/** Who has `username` on any shard (there must be one at most). */
+async function holdersOf(username: string) {
+  const found = await Promise.all(
+    everyShardDb().map((shard) =>
+      shard.select({ id: users.id }).from(users).where(eq(users.username, username)),
+    ),
+  );
+  return found.flat();
 }
 
 /** Moves the release of `username` `days` into the past. */
@@ -148,7 +158,7 @@ describe("races for a held or released name", () => {
       expect(status).toBe(409);
       expect([RECENTLY_USED, "username: is already taken"]).toContain(body.errors[1]);
     }
-    const holders = await db.select({ id: users.id }).from(users).where(eq(users.username, old));
+    const holders = await holdersOf(old);
     expect(holders).toEqual([{ id: owner.user.id }]);
   });
 
@@ -163,7 +173,7 @@ describe("races for a held or released name", () => {
     expect(statuses.filter((status) => status === 200)).toHaveLength(1);
     expect(statuses.filter((status) => status === 409)).toHaveLength(9);
     const winner = contenders[statuses.indexOf(200)];
-    const holders = await db.select({ id: users.id }).from(users).where(eq(users.username, old));
+    const holders = await holdersOf(old);
     expect(holders).toEqual([{ id: winner?.user.id }]);
   });
 });
@@ -174,7 +184,7 @@ describe("a finalized account's username", () => {
     const current = freeName("gone");
     const leaving = await person(first);
     expect((await leaving.patch(current)).status).toBe(200);
-    await db
+    await dbOf(leaving.user.id)
       .update(users)
       .set({ accountDeletionStatus: "pending", accountDeletionScheduledFor: new Date(Date.now() - 1000) })
       .where(eq(users.id, leaving.user.id));

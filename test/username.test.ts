@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../src/db/schema";
-import { call, callWith, createUser, db, tokenFor } from "./helpers";
+import { call, callWith, createUser, dbOf, everyShardDb, tokenFor } from "./helpers";
 
 const PATH = "/api/v1/users/profile/username";
 const DAY_MS = 86_400_000;
@@ -21,14 +21,24 @@ async function userWithToken(overrides: Parameters<typeof createUser>[0] = {}) {
   return { user, token, patch };
 }
 
+/** Who has `username` on any shard (there must be one at most). */
+async function holdersOf(username: string) {
+  const found = await Promise.all(
+    everyShardDb().map((shard) =>
+      shard.select({ id: users.id }).from(users).where(eq(users.username, username)),
+    ),
+  );
+  return found.flat();
+}
+
 async function storedUser(id: string) {
-  const [row] = await db.select().from(users).where(eq(users.id, id));
+  const [row] = await dbOf(id).select().from(users).where(eq(users.id, id));
   if (!row) throw new Error("user not found");
   return row;
 }
 
 async function moveLastChange(id: string, msAgo: number) {
-  await db
+  await dbOf(id)
     .update(users)
     .set({ usernameChangedAt: new Date(Date.now() - msAgo) })
     .where(eq(users.id, id));
@@ -291,7 +301,7 @@ describe("PATCH /api/v1/users/profile/username: races", () => {
     console.log(`username race, 10 users one name: ${ok} x 200, ${conflict} x 409 (${statuses.join(",")})`);
     expect(ok).toBe(1);
     expect(conflict).toBe(9);
-    const holders = await db.select({ id: users.id }).from(users).where(eq(users.username, name));
+    const holders = await holdersOf(name);
     expect(holders).toHaveLength(1);
     const winner = contenders[statuses.indexOf(200)];
     expect(holders[0]?.id).toBe(winner?.user.id);

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RESERVED_USERNAMES } from "../../src/features/username/reserved-usernames";
 import { reservedNameRule } from "../../src/features/username/username-lookalikes";
-import { createUser, tokenFor } from "../helpers";
+import { createUser, d1Of, tokenFor } from "../helpers";
 import {
   asBody,
   byteLength,
@@ -49,7 +49,7 @@ beforeAll(async () => {
  */
 async function changed(data: unknown) {
   current = (data as { username: string }).username;
-  await env.USERS_0.prepare("UPDATE users SET username_changed_at = NULL WHERE id = ?").bind(userId).run();
+  await d1Of(userId).prepare("UPDATE users SET username_changed_at = NULL WHERE id = ?").bind(userId).run();
   forget(userId);
 }
 
