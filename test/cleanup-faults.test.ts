@@ -8,7 +8,7 @@ import { DELETION } from "./deletion-helpers";
 import { recordingQueue } from "./event-helpers";
 import { wrapped } from "./fault-bindings";
 import { progressiveJpeg } from "./fixtures";
-import { call, callWith, createUser, db, tokenFor, uploadPhoto } from "./helpers";
+import { call, callWith, createUser, d1Of, dbOf, onShardOf, tokenFor, uploadPhoto } from "./helpers";
 import { afterStall, runCron } from "./jobs";
 
 // Writes that may have committed are never undone blindly, and nothing a finalized account owned
@@ -28,24 +28,25 @@ describe("a photo upload whose D1 batch commits and then reports an error", () =
 
     // The session's first batch (the swap) reaches D1, then the call reports a failure.
     let batches = 0;
-    const committedThenFailed = wrapped(env.USERS_0, {
-      withSession: (constraint?: D1SessionConstraint) => {
-        const session = env.USERS_0.withSession(constraint);
-        return wrapped(session, {
-          batch: async (statements: D1PreparedStatement[]) => {
-            const results = await session.batch(statements);
-            batches += 1;
-            if (batches === 1) throw new Error("simulated connection reset after the commit");
-            return results;
-          },
-        });
-      },
-    });
+    const committedThenFailed = (d1: D1Database) =>
+      wrapped(d1, {
+        withSession: (constraint?: D1SessionConstraint) => {
+          const session = d1.withSession(constraint);
+          return wrapped(session, {
+            batch: async (statements: D1PreparedStatement[]) => {
+              const results = await session.batch(statements);
+              batches += 1;
+              if (batches === 1) throw new Error("simulated connection reset after the commit");
+              return results;
+            },
+          });
+        },
+      });
     const form = new FormData();
     form.append("file", new File([progressiveJpeg], "photo", { type: "image/jpeg" }));
     const { status } = await callWith(
       "/api/v1/users/profile/photo",
-      { USERS_0: committedThenFailed },
+      onShardOf(user.id, committedThenFailed),
       {
         method: "PATCH",
         token,
@@ -53,7 +54,7 @@ describe("a photo upload whose D1 batch commits and then reports an error", () =
       },
     );
     expect(status).toBe(200);
-    const [row] = await db.select().from(users).where(eq(users.id, user.id));
+    const [row] = await dbOf(user.id).select().from(users).where(eq(users.id, user.id));
     expect(row?.profilePhotoKey).not.toBe(old.key);
 
     await runCron(afterStall(afterStall()));
@@ -73,7 +74,7 @@ describe("a data export whose build is finalized away while it writes", () => {
     // object and then reports a failure.
     const racing = wrapped(env.MEDIA, {
       put: async (...args: Parameters<R2Bucket["put"]>) => {
-        await finalizeAccount(db, user.id, {
+        await finalizeAccount(dbOf(user.id), user.id, {
           source: "admin",
           client: null,
           now: new Date(),
@@ -115,22 +116,21 @@ describe("a finalized account's queued usernames", () => {
     expect((await callWith(DELETION, { ACCOUNT_EVENTS: broken }, { method: "POST", token })).status).toBe(
       200,
     );
-    await finalizeAccount(db, user.id, {
+    await finalizeAccount(dbOf(user.id), user.id, {
       source: "admin",
       client: null,
       now: new Date(),
       chunkRows: 4000,
       otherShards: false,
     });
-    const { results } = await env.USERS_0.prepare(
-      "SELECT payload FROM account_event_outbox WHERE user_id = ?",
-    )
+    const { results } = await d1Of(user.id)
+      .prepare("SELECT payload FROM account_event_outbox WHERE user_id = ?")
       .bind(user.id)
       .all<{ payload: string | null }>();
     expect(results.map((row) => row.payload)).toEqual([null, null, null]);
     expect((await call("/api/v1/users/me", { token })).status).toBe(401);
     const queue = recordingQueue();
-    await eventsCron({ ...env, ACCOUNT_EVENTS: queue.binding }, db);
+    await eventsCron({ ...env, ACCOUNT_EVENTS: queue.binding }, dbOf(user.id));
     const renamedEvent = queue.delivered.find(
       (event) => event.userId === user.id && event.type === "account.username_changed",
     );

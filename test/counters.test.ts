@@ -2,11 +2,13 @@ import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../src/db/client";
 import { follows, liveStreams, userCounters } from "../src/db/schema";
 import { readStats } from "../src/features/users/users.service";
 import { newObjectId } from "../src/lib/ids";
+import { shardOf } from "../src/lib/shards";
 import { writeFollow } from "../src/users/follows";
-import { accountHandleOf, call, createUser, db, tokenFor } from "./helpers";
+import { accountHandleOf, call, createUser, d1Of, dbOf, everyShardDb, tokenFor } from "./helpers";
 
 // GET /users/me/stats reads user_counters, which triggers keep in step with follows and live_streams.
 
@@ -20,14 +22,32 @@ async function stats(userId: string): Promise<Stats> {
 
 const follow = (followerId: string, followeeId: string) => writeFollow(env, followerId, followeeId);
 
+/** The shards that hold a half of the edge: the follower's and the followee's (one when they share it). */
+const edgeShards = (followerId: string, followeeId: string) => [
+  ...new Set([d1Of(followerId), d1Of(followeeId)]),
+];
+
+/** Deletes both halves of the edge, each on its shard. */
 async function unfollow(followerId: string, followeeId: string) {
-  await db.delete(follows).where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId)));
+  for (const d1 of edgeShards(followerId, followeeId)) {
+    await createDb(d1)
+      .delete(follows)
+      .where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId)));
+  }
 }
 
 async function startStream(userId: string) {
   const id = newObjectId();
-  await db.insert(liveStreams).values({ id, userId, title: "live", startedAt: new Date() });
+  await dbOf(userId).insert(liveStreams).values({ id, userId, title: "live", startedAt: new Date() });
   return id;
+}
+
+/** A new user on the same shard as `userId`: for row moves, which a trigger counts within one database. */
+function createUserBeside(userId: string) {
+  for (;;) {
+    const id = newObjectId();
+    if (shardOf(env, id) === shardOf(env, userId)) return createUser({ id });
+  }
 }
 
 describe("GET /api/v1/users/me/stats", () => {
@@ -67,11 +87,15 @@ describe("GET /api/v1/users/me/stats", () => {
     const bob = await createUser();
     await follow(alice.id, bob.id);
     await follow(alice.id, bob.id);
-    await db.insert(follows).values({ followerId: alice.id, followeeId: bob.id, createdAt: new Date() });
-    await db
-      .insert(follows)
-      .values({ followerId: alice.id, followeeId: bob.id, createdAt: new Date() })
-      .onConflictDoNothing();
+    // Each half again on its shard, as a plain insert and as an ignored one.
+    for (const d1 of edgeShards(alice.id, bob.id)) {
+      const db = createDb(d1);
+      await db.insert(follows).values({ followerId: alice.id, followeeId: bob.id, createdAt: new Date() });
+      await db
+        .insert(follows)
+        .values({ followerId: alice.id, followeeId: bob.id, createdAt: new Date() })
+        .onConflictDoNothing();
+    }
     expect((await stats(bob.id)).followersCount).toBe(1);
     expect((await stats(alice.id)).followingCount).toBe(1);
   });
@@ -85,8 +109,11 @@ describe("GET /api/v1/users/me/stats", () => {
     }
     expect(await stats(leaving.id)).toMatchObject({ followersCount: 3, followingCount: 3 });
 
-    await db.delete(follows).where(eq(follows.followerId, leaving.id));
-    await db.delete(follows).where(eq(follows.followeeId, leaving.id));
+    // Every half of the account's edges, on every shard.
+    for (const db of everyShardDb()) {
+      await db.delete(follows).where(eq(follows.followerId, leaving.id));
+      await db.delete(follows).where(eq(follows.followeeId, leaving.id));
+    }
     expect(await stats(leaving.id)).toMatchObject({ followersCount: 0, followingCount: 0 });
     for (const other of others) {
       expect(await stats(other.id)).toEqual({ followersCount: 0, followingCount: 0, liveStreamsCount: 0 });
@@ -102,11 +129,14 @@ describe("GET /api/v1/users/me/stats", () => {
     expect(await stats(streamer.id)).toEqual({ followersCount: 0, followingCount: 0, liveStreamsCount: 3 });
     expect((await stats(viewer.id)).liveStreamsCount).toBe(0);
 
-    await db.delete(liveStreams).where(eq(liveStreams.id, first));
+    await dbOf(streamer.id).delete(liveStreams).where(eq(liveStreams.id, first));
     expect((await stats(streamer.id)).liveStreamsCount).toBe(2);
 
     // Ending a stream keeps it in the total.
-    await db.update(liveStreams).set({ endedAt: new Date() }).where(eq(liveStreams.userId, streamer.id));
+    await dbOf(streamer.id)
+      .update(liveStreams)
+      .set({ endedAt: new Date() })
+      .where(eq(liveStreams.userId, streamer.id));
     expect((await stats(streamer.id)).liveStreamsCount).toBe(2);
   });
 
@@ -115,6 +145,7 @@ describe("GET /api/v1/users/me/stats", () => {
     // no row, and nothing refuses the half (follows has no foreign keys).
     const here = await createUser();
     const elsewhere = newObjectId();
+    const db = dbOf(here.id);
     await db.insert(follows).values([
       { followerId: here.id, followeeId: elsewhere, createdAt: new Date() },
       { followerId: elsewhere, followeeId: here.id, createdAt: new Date() },
@@ -130,21 +161,22 @@ describe("GET /api/v1/users/me/stats", () => {
     const alice = await createUser();
     const bob = await createUser();
     await follow(alice.id, bob.id);
-    await env.USERS_0.prepare(
-      "INSERT OR REPLACE INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)",
-    )
-      .bind(alice.id, bob.id, Date.now())
-      .run();
+    for (const d1 of edgeShards(alice.id, bob.id)) {
+      await d1
+        .prepare("INSERT OR REPLACE INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)")
+        .bind(alice.id, bob.id, Date.now())
+        .run();
+    }
     expect((await stats(bob.id)).followersCount).toBe(1);
     expect((await stats(alice.id)).followingCount).toBe(1);
   });
 
   it("an UPDATE that moves a follow to another followee moves the count too", async () => {
     const fan = await createUser();
-    const before = await createUser();
-    const after = await createUser();
+    const before = await createUserBeside(fan.id);
+    const after = await createUserBeside(fan.id);
     await follow(fan.id, before.id);
-    await db
+    await dbOf(fan.id)
       .update(follows)
       .set({ followeeId: after.id })
       .where(and(eq(follows.followerId, fan.id), eq(follows.followeeId, before.id)));
@@ -155,9 +187,9 @@ describe("GET /api/v1/users/me/stats", () => {
 
   it("an UPDATE that moves a live stream to another user moves the count too", async () => {
     const from = await createUser();
-    const to = await createUser();
+    const to = await createUserBeside(from.id);
     const stream = await startStream(from.id);
-    await db.update(liveStreams).set({ userId: to.id }).where(eq(liveStreams.id, stream));
+    await dbOf(from.id).update(liveStreams).set({ userId: to.id }).where(eq(liveStreams.id, stream));
     expect((await stats(from.id)).liveStreamsCount).toBe(0);
     expect((await stats(to.id)).liveStreamsCount).toBe(1);
   });
@@ -168,20 +200,27 @@ describe("the stats read costs the same whatever the counts", () => {
   let few: string;
   let many: string;
 
-  /** Inserts `count` follower accounts of `followeeId` in two statements (ids: prefix + 8 hex digits). */
+  /**
+   * Inserts `count` follower accounts of `followeeId` in two statements (ids: prefix + 8 hex
+   * digits), all on the followee's shard on purpose: one SQL statement each for speed, whatever
+   * shard their ids would hash to. Only the followee's counters and its followers' half are read.
+   */
   async function addFollowers(followeeId: string, count: number) {
     const prefix = newObjectId().slice(0, 16);
     const now = Date.now();
-    await env.USERS_0.prepare(
-      `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
+    const shard = d1Of(followeeId);
+    await shard
+      .prepare(
+        `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
        INSERT INTO users (id, created_at, updated_at) SELECT ?2 || printf('%08x', n), ?3, ?3 FROM seq`,
-    )
+      )
       .bind(count, prefix, now)
       .run();
-    await env.USERS_0.prepare(
-      `INSERT INTO follows (follower_id, followee_id, created_at)
+    await shard
+      .prepare(
+        `INSERT INTO follows (follower_id, followee_id, created_at)
        SELECT id, ?1, ?2 FROM users WHERE id >= ?3 AND id <= ?4`,
-    )
+      )
       .bind(followeeId, now, `${prefix}00000000`, `${prefix}ffffffff`)
       .run();
   }
@@ -189,7 +228,7 @@ describe("the stats read costs the same whatever the counts", () => {
   /** The statement readStats sends, captured through drizzle's logger, so this test tracks the code. */
   async function statsStatement(userId: string) {
     const logged: { sql: string; params: unknown[] }[] = [];
-    const recording = drizzle(env.USERS_0, {
+    const recording = drizzle(d1Of(userId), {
       logger: { logQuery: (sql, params) => logged.push({ sql, params }) },
     });
     await readStats(recording, await accountHandleOf(userId));
@@ -199,8 +238,10 @@ describe("the stats read costs the same whatever the counts", () => {
     return statement;
   }
 
-  async function rowsRead(sql: string, params: unknown[]) {
-    const result = await env.USERS_0.prepare(sql)
+  /** Rows read by the statement on `userId`'s shard, where its stats are read. */
+  async function rowsRead(userId: string, sql: string, params: unknown[]) {
+    const result = await d1Of(userId)
+      .prepare(sql)
       .bind(...params)
       .all();
     return result.meta.rows_read;
@@ -222,8 +263,8 @@ describe("the stats read costs the same whatever the counts", () => {
     const forFew = await statsStatement(few);
     const forMany = await statsStatement(many);
     expect(forMany.sql).toBe(forFew.sql);
-    const fewRows = await rowsRead(forFew.sql, forFew.params);
-    const manyRows = await rowsRead(forMany.sql, forMany.params);
+    const fewRows = await rowsRead(few, forFew.sql, forFew.params);
+    const manyRows = await rowsRead(many, forMany.sql, forMany.params);
     expect(manyRows).toBe(fewRows);
     expect(manyRows).toBeGreaterThanOrEqual(1);
     expect(manyRows).toBeLessThanOrEqual(2);
@@ -231,7 +272,7 @@ describe("the stats read costs the same whatever the counts", () => {
 
   it("(control) counting the follow rows instead would read one row per follower", async () => {
     const sql = "SELECT count(*) AS n FROM follows WHERE followee_id = ?";
-    expect(await rowsRead(sql, [many])).toBeGreaterThanOrEqual(MANY);
-    expect(await rowsRead(sql, [few])).toBeLessThan(100);
+    expect(await rowsRead(many, sql, [many])).toBeGreaterThanOrEqual(MANY);
+    expect(await rowsRead(few, sql, [few])).toBeLessThan(100);
   });
 });

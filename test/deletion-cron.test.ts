@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
-import { eq, or } from "drizzle-orm";
+import { eq, inArray, or } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
-import { follows } from "../src/db/schema";
+import { accountCleanupJobs, follows, users } from "../src/db/schema";
 import { drainAccount } from "../src/jobs/account-drain";
+import { shardBinding, shardOf } from "../src/lib/shards";
 import { writeFollow } from "../src/users/follows";
 import {
   auditEvents,
@@ -16,20 +16,26 @@ import {
   userRow,
 } from "./deletion-helpers";
 import { wrapped } from "./fault-bindings";
-import { call, db, tokenFor } from "./helpers";
+import { call, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
 import { drainJobs, heldJobs, runCron } from "./jobs";
 
 // The Cron Trigger finalizes through the jobs queue: one message per due account, then the
 // account's rows drained in bounded chunks. Counted, not timed: rows read and written come from
 // D1's own `meta`, read through a wrapped binding.
 
+// The tests that make thousands of accounts with one SQL statement, for speed, put them all on the
+// first shard on purpose: the Worker (cron and queue) runs with every bucket pinned there, and the
+// test reads that shard. The other tests place each account on its own shard.
+const PINNED = { SHARD_OF_BUCKET: "0-1023:0" } as Partial<Env>;
+const pinnedEnv = { ...env, ...PINNED } as Env;
+const pinnedShard = shardBinding(pinnedEnv, 0);
+
 type Meta = { rows_read: number; rows_written: number };
 
-/** env.USERS_0 that records every batch's rows read and written (summed over its statements). */
-function meteredD1() {
+/** `real` (a shard's binding) recording every batch's rows read and written (summed over its statements). */
+function meteredD1(real: D1Database) {
   const batches: { read: number; written: number; sql: string[] }[] = [];
   const statements: { read: number; sql: string }[] = [];
-  const real = env.USERS_0;
   const d1 = wrapped(real, {
     batch: async (list: D1PreparedStatement[]) => {
       const results = await real.batch(list);
@@ -64,7 +70,10 @@ function meteredD1() {
   return { d1, batches, statements };
 }
 
-/** `count` users made by SQL (a recursive CTE), ids `{prefix}{n}`; optionally all following `followee`. */
+/**
+ * `count` users made by SQL (a recursive CTE) on the pinned shard, ids `{prefix}{n}`; optionally all
+ * following `followee` (on that shard too: under PINNED, both halves of every edge are there).
+ */
 async function bulkUsers(
   prefix: string,
   count: number,
@@ -77,27 +86,31 @@ async function bulkUsers(
       : fields.scheduledInMs !== undefined
         ? now + fields.scheduledInMs
         : null;
-  await env.USERS_0.prepare(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+  await pinnedShard
+    .prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
      INSERT INTO users (id, name, created_at, updated_at, account_deletion_status, account_deletion_requested_at, account_deletion_scheduled_for)
      SELECT ?2 || printf('%08d', i), 'Bulk', ?3, ?3, CASE WHEN ?4 IS NULL THEN NULL ELSE 'pending' END, ?3, ?4 + i FROM n`,
-  )
+    )
     .bind(count, prefix, now, scheduled)
     .run();
   if (fields.followee) {
-    await env.USERS_0.prepare(
-      `INSERT INTO follows (follower_id, followee_id, created_at)
+    await pinnedShard
+      .prepare(
+        `INSERT INTO follows (follower_id, followee_id, created_at)
        SELECT id, ?1, ?2 FROM users WHERE id >= ?3 AND id < ?3 || 'z'`,
-    )
+      )
       .bind(fields.followee, now, prefix)
       .run();
   }
 }
 
-async function counters(userId: string) {
-  return env.USERS_0.prepare(
-    "SELECT followers_count AS followers, following_count AS following FROM user_counters WHERE user_id = ?",
-  )
+/** The user's counters on `d1`, its shard. */
+async function counters(d1: D1Database, userId: string) {
+  return d1
+    .prepare(
+      "SELECT followers_count AS followers, following_count AS following FROM user_counters WHERE user_id = ?",
+    )
     .bind(userId)
     .first<{ followers: number; following: number }>();
 }
@@ -111,17 +124,18 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
       }),
     ];
     if (!celebrity?.id) throw new Error("no row");
-    await insertUsers([celebrity]);
+    // Every account on the pinned shard: the fans are made by SQL there.
+    await insertUsers([celebrity], pinnedEnv);
     await bulkUsers("fan", 100_000, { followee: celebrity.id });
     const bystander = userRow();
-    await insertUsers([bystander]);
-    await writeFollow(env, "fan00000001", bystander.id as string);
-    expect(await counters(celebrity.id)).toEqual({ followers: 100_000, following: 0 });
+    await insertUsers([bystander], pinnedEnv);
+    await writeFollow(pinnedEnv, "fan00000001", bystander.id as string);
+    expect(await counters(pinnedShard, celebrity.id)).toEqual({ followers: 100_000, following: 0 });
 
-    await runCron(new Date(), {}, { drain: false });
+    await runCron(new Date(), PINNED, { drain: false });
     // The queued work, through the metered binding: its first batch is the finalization.
-    const metered = meteredD1();
-    const report = await drainJobs({ USERS_0: metered.d1, FINALIZE_CHUNK_ROWS: "4000" });
+    const metered = meteredD1(pinnedShard);
+    const report = await drainJobs({ ...PINNED, USERS_0: metered.d1, FINALIZE_CHUNK_ROWS: "4000" });
     expect(report.deadLettered).toEqual([]);
 
     const [finalization, ...chunks] = metered.batches;
@@ -132,25 +146,27 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
     const largest = Math.max(...metered.batches.map((batch) => batch.written));
     expect(largest).toBeLessThanOrEqual(4000);
 
-    const left = await db
-      .select()
-      .from(follows)
-      .where(or(eq(follows.followerId, celebrity.id), eq(follows.followeeId, celebrity.id)));
-    expect(left).toEqual([]);
+    for (const db of everyShardDb()) {
+      const left = await db
+        .select()
+        .from(follows)
+        .where(or(eq(follows.followerId, celebrity.id), eq(follows.followeeId, celebrity.id)));
+      expect(left).toEqual([]);
+    }
     // Every fan's following count went down by exactly one; the other follow stays counted.
-    const wrong = await env.USERS_0.prepare(
-      "SELECT count(*) AS n FROM user_counters WHERE user_id >= 'fan' AND user_id < 'fanz' AND following_count <> CASE WHEN user_id = 'fan00000001' THEN 1 ELSE 0 END",
-    ).first<{ n: number }>();
+    const wrong = await pinnedShard
+      .prepare(
+        "SELECT count(*) AS n FROM user_counters WHERE user_id >= 'fan' AND user_id < 'fanz' AND following_count <> CASE WHEN user_id = 'fan00000001' THEN 1 ELSE 0 END",
+      )
+      .first<{ n: number }>();
     expect(wrong?.n).toBe(0);
-    expect(await counters(bystander.id as string)).toEqual({ followers: 1, following: 0 });
-    const row = (await rawUser(celebrity.id)) ?? {};
+    expect(await counters(pinnedShard, bystander.id as string)).toEqual({ followers: 1, following: 0 });
+    const row = (await rawUser(celebrity.id, pinnedEnv)) ?? {};
     for (const [column, value] of Object.entries(row)) {
       if (!KEPT_COLUMNS.has(column))
         expect({ column, erased: isErased(column, value) }).toEqual({ column, erased: true });
     }
-    expect(await env.USERS_0.prepare("SELECT * FROM account_cleanup_jobs").all()).toMatchObject({
-      results: [],
-    });
+    for (const db of everyShardDb()) expect(await db.select().from(accountCleanupJobs)).toEqual([]);
   });
 });
 
@@ -158,8 +174,8 @@ describe("the due selection", { timeout: 120_000 }, () => {
   it("reads the 50 due accounts, not the 10,000 still in their grace period", async () => {
     await bulkUsers("grace", 10_000, { scheduledInMs: 7 * DAY_MS });
     await bulkUsers("due", 50, { dueAgoMs: DAY_MS });
-    const metered = meteredD1();
-    await runCron(new Date(), { USERS_0: metered.d1 }, { drain: false });
+    const metered = meteredD1(pinnedShard);
+    await runCron(new Date(), { ...PINNED, USERS_0: metered.d1 }, { drain: false });
     const finalizations = heldJobs().filter((job) => job.kind === "finalize-account");
     expect(finalizations).toHaveLength(50);
     const dueReads = metered.statements.filter((statement) =>
@@ -167,49 +183,62 @@ describe("the due selection", { timeout: 120_000 }, () => {
     );
     const read = dueReads.reduce((sum, statement) => sum + statement.read, 0);
     expect(read).toBeLessThanOrEqual(50 + 5);
-    const plan = await env.USERS_0.prepare(
-      "EXPLAIN QUERY PLAN SELECT id FROM users WHERE account_deletion_status = 'pending' AND account_deletion_scheduled_for <= ? ORDER BY account_deletion_scheduled_for, id LIMIT 100",
-    )
+    const plan = await pinnedShard
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT id FROM users WHERE account_deletion_status = 'pending' AND account_deletion_scheduled_for <= ? ORDER BY account_deletion_scheduled_for, id LIMIT 100",
+      )
       .bind(Date.now())
       .all<{ detail: string }>();
     const details = plan.results.map((step) => step.detail).join(" | ");
     expect(details).toContain("users_deletion_due_idx");
     expect(details).not.toContain("TEMP B-TREE");
-    await runCron(new Date());
+    await runCron(new Date(), PINNED);
   });
 });
 
 describe("one account whose finalization always fails", { timeout: 120_000 }, () => {
   it("is dead-lettered while the 49 others are finalized", async () => {
-    await bulkUsers("batch", 50, { dueAgoMs: DAY_MS });
-    const poison = "batch00000007";
-    // Its finalization batch always throws; everything else reaches the real binding.
+    const rows = Array.from({ length: 50 }, (_, index) =>
+      userRow({
+        accountDeletionStatus: "pending",
+        accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
+        accountDeletionScheduledFor: new Date(Date.now() - DAY_MS + index),
+      }),
+    );
+    await insertUsers(rows);
+    const ids = rows.map((row) => row.id as string);
+    const poison = ids[7] as string;
+    // Its finalization batch, on its shard, always throws; everything else reaches the real binding.
     const poisoned = new WeakSet<object>();
-    const d1 = wrapped(env.USERS_0, {
-      prepare: (query: string) => {
-        const statement = env.USERS_0.prepare(query);
-        return wrapped(statement, {
-          bind: (...values: unknown[]) => {
-            const bound = statement.bind(...values);
-            if (values.includes(poison)) poisoned.add(bound);
-            return bound;
-          },
-        });
-      },
-      batch: (list: D1PreparedStatement[]) =>
-        list.some((statement) => poisoned.has(statement))
-          ? Promise.reject(new Error("simulated poison account"))
-          : env.USERS_0.batch(list),
-    });
-    const report = await runCron(new Date(), { USERS_0: d1 });
+    const poisoning = (real: D1Database) =>
+      wrapped(real, {
+        prepare: (query: string) => {
+          const statement = real.prepare(query);
+          return wrapped(statement, {
+            bind: (...values: unknown[]) => {
+              const bound = statement.bind(...values);
+              if (values.includes(poison)) poisoned.add(bound);
+              return bound;
+            },
+          });
+        },
+        batch: (list: D1PreparedStatement[]) =>
+          list.some((statement) => poisoned.has(statement))
+            ? Promise.reject(new Error("simulated poison account"))
+            : real.batch(list),
+      });
+    const report = await runCron(new Date(), onShardOf(poison, poisoning));
     expect(report?.deadLettered).toEqual([{ kind: "finalize-account", userId: poison }]);
-    const statuses = await env.USERS_0.prepare(
-      "SELECT account_deletion_status AS status, count(*) AS n FROM users WHERE id >= 'batch' AND id < 'batchz' GROUP BY 1 ORDER BY 1",
-    ).all();
-    expect(statuses.results).toEqual([
-      { status: "finalized", n: 49 },
-      { status: "pending", n: 1 },
-    ]);
+    const statuses = new Map<string | null, number>();
+    for (const db of everyShardDb()) {
+      for (const row of await db
+        .select({ status: users.accountDeletionStatus })
+        .from(users)
+        .where(inArray(users.id, ids))) {
+        statuses.set(row.status, (statuses.get(row.status) ?? 0) + 1);
+      }
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ finalized: 49, pending: 1 });
     expect((await rawUser(poison))?.name).toBe("Bulk");
     // The next run, with D1 healthy, finalizes it.
     await runCron(new Date());
@@ -219,8 +248,13 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
 
 describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
   it("two deliveries of one account's finalization finalize it once", async () => {
-    await bulkUsers("twice", 1, { dueAgoMs: DAY_MS });
-    const id = "twice00000001";
+    const row = userRow({
+      accountDeletionStatus: "pending",
+      accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
+      accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
+    });
+    await insertUsers([row]);
+    const id = row.id as string;
     await runCron(new Date(), {}, { drain: false });
     await runCron(new Date());
     expect(await auditEvents(id)).toEqual([{ event: "deletion_finalized", source: "cron" }]);
@@ -259,11 +293,12 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
     const fan = userRow();
     await insertUsers([live, fan]);
     await writeFollow(env, fan.id as string, live.id as string);
-    const outcome = await drainAccount(env, createDb(env.USERS_0), 0, live.id as string, "followers", {
+    const liveId = live.id as string;
+    const outcome = await drainAccount(env, dbOf(liveId), shardOf(env, liveId), liveId, "followers", {
       chunks: 3,
       ms: 1000,
     });
     expect(outcome.done).toBe(true);
-    expect(await counters(live.id as string)).toEqual({ followers: 1, following: 0 });
+    expect(await counters(d1Of(liveId), liveId)).toEqual({ followers: 1, following: 0 });
   });
 });

@@ -3,7 +3,8 @@ import { eq } from "drizzle-orm";
 import { accountEvents, users } from "../src/db/schema";
 import { clearFlagCache } from "../src/flags/flags";
 import { newObjectId } from "../src/lib/ids";
-import { call, createUser, db, tokenFor } from "./helpers";
+import { shardBinding, shardDbOf, shardOf } from "../src/lib/shards";
+import { call, createUser, d1Of, dbOf, tokenFor } from "./helpers";
 
 // Shared by the account-deletion, account-lock, feature-flags, finalize and deletion-cron tests.
 
@@ -38,21 +39,28 @@ export async function setFinalizeNowFlag(enabled: boolean) {
   clearFlagCache();
 }
 
-/** The user row exactly as stored (snake_case columns, raw values), or null. */
-export async function rawUser(id: string): Promise<Record<string, unknown> | null> {
-  return env.USERS_0.prepare("SELECT * FROM users WHERE id = ?").bind(id).first<Record<string, unknown>>();
+/**
+ * The user row exactly as stored on its shard in `layout` (the test env unless a test pins the
+ * buckets its own way): snake_case columns, raw values, or null.
+ */
+export async function rawUser(id: string, layout: Env = env): Promise<Record<string, unknown> | null> {
+  return shardBinding(layout, shardOf(layout, id))
+    .prepare("SELECT * FROM users WHERE id = ?")
+    .bind(id)
+    .first<Record<string, unknown>>();
 }
 
-/** A user's audit rows as stored, oldest first. */
+/** A user's audit rows as stored on its shard, oldest first. */
 export async function rawAuditRows(userId: string): Promise<Record<string, unknown>[]> {
-  const { results } = await env.USERS_0.prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id")
+  const { results } = await d1Of(userId)
+    .prepare("SELECT * FROM account_events WHERE user_id = ? ORDER BY id")
     .bind(userId)
     .all<Record<string, unknown>>();
   return results;
 }
 
 export async function auditEvents(userId: string) {
-  return db
+  return dbOf(userId)
     .select({ event: accountEvents.event, source: accountEvents.source })
     .from(accountEvents)
     .where(eq(accountEvents.userId, userId))
@@ -119,18 +127,25 @@ export function personalData(tag = newObjectId().slice(-8)) {
 
 type NewUser = typeof users.$inferInsert;
 
-/** Inserts many users with Drizzle, in chunks that stay under D1's 100 bound parameters a statement. */
-export async function insertUsers(rows: NewUser[]): Promise<void> {
-  const first = rows[0];
-  if (!first) return;
-  const perRow = db.insert(users).values([first]).toSQL().params.length;
-  const size = Math.max(1, Math.floor(100 / perRow));
-  const statements = [];
-  for (let start = 0; start < rows.length; start += size) {
-    statements.push(db.insert(users).values(rows.slice(start, start + size)));
+/**
+ * Inserts many users with Drizzle, each on its shard in `layout` (the test env unless a test pins
+ * the buckets its own way), in chunks that stay under D1's 100 bound parameters a statement.
+ */
+export async function insertUsers(rows: NewUser[], layout: Env = env): Promise<void> {
+  const byShard = Map.groupBy(rows, (row) => shardOf(layout, row.id));
+  for (const shardRows of byShard.values()) {
+    const [first] = shardRows;
+    if (!first) continue;
+    const db = shardDbOf(layout, first.id);
+    const perRow = db.insert(users).values([first]).toSQL().params.length;
+    const size = Math.max(1, Math.floor(100 / perRow));
+    const statements = [];
+    for (let start = 0; start < shardRows.length; start += size) {
+      statements.push(db.insert(users).values(shardRows.slice(start, start + size)));
+    }
+    const [head, ...rest] = statements;
+    if (head) await db.batch([head, ...rest]);
   }
-  const [head, ...rest] = statements;
-  if (head) await db.batch([head, ...rest]);
 }
 
 /** A complete user row for `insertUsers` (no triggers are skipped: counters rows are created). */
@@ -166,11 +181,11 @@ type BatchHook = (
 ) => D1PreparedStatement[] | Promise<D1PreparedStatement[]>;
 
 /**
- * env.USERS_0 behind a Proxy that counts D1 calls: each `batch()` is one call, and so is each prepared
+ * A shard's binding (`d1Of(userId)`: the database the work happens on) behind a Proxy that counts D1 calls: each `batch()` is one call, and so is each prepared
  * statement executed on its own (`all`, `run`, `raw`, `first`). `onBatch` may change a batch's
  * statements (to make it fail part way) before D1 runs it.
  */
-export function countingD1(d1: D1Database = env.USERS_0, onBatch?: BatchHook) {
+export function countingD1(d1: D1Database, onBatch?: BatchHook) {
   const counts = {
     batches: 0,
     statements: 0,

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { unsentEventCount } from "../src/account-events/publish";
 import { accountEvents, liveStreams, mediaPrefixJobs, users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
+import { shardBindings } from "../src/lib/shards";
 import { type ColumnPlan, ERASURE } from "../src/users/erasure";
 import {
   countingD1,
@@ -17,7 +18,7 @@ import {
   setFinalizeNowFlag,
 } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
-import { call, callWith, createUser, db, tokenFor } from "./helpers";
+import { call, callWith, createUser, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
 import { afterStall, runCron } from "./jobs";
 
 // Finalization reaches every table and every object under the account's R2 prefixes, whatever
@@ -30,8 +31,10 @@ beforeAll(async () => {
   await setFinalizeNowFlag(true);
 });
 
+/** A user's rows of `table`, on its shard. */
 async function rowsOf(table: string, userId: string) {
-  const { results } = await env.USERS_0.prepare(`SELECT * FROM ${table} WHERE user_id = ? ORDER BY rowid`)
+  const { results } = await d1Of(userId)
+    .prepare(`SELECT * FROM ${table} WHERE user_id = ? ORDER BY rowid`)
     .bind(userId)
     .all<Record<string, unknown>>();
   return results;
@@ -75,15 +78,17 @@ describe("finalization erases each table's columns as its decisions say", () => 
       "X-App-Version": "7.1.0",
       "X-Device-Id": "iPhone-of-Zeynep-Kaya-5F2A",
     };
-    await db.insert(liveStreams).values([
-      {
-        id: newObjectId(),
-        userId,
-        title: "Zeynep live from home, Moda Cd. 12 Kadikoy",
-        startedAt: new Date(),
-      },
-      { id: newObjectId(), userId, title: "second", startedAt: new Date(), endedAt: new Date() },
-    ]);
+    await dbOf(userId)
+      .insert(liveStreams)
+      .values([
+        {
+          id: newObjectId(),
+          userId,
+          title: "Zeynep live from home, Moda Cd. 12 Kadikoy",
+          startedAt: new Date(),
+        },
+        { id: newObjectId(), userId, title: "second", startedAt: new Date(), endedAt: new Date() },
+      ]);
     expect((await call(DELETION, { method: "POST", token, headers: device })).status).toBe(200);
     expect((await call(DELETION, { method: "DELETE", token, headers: device })).status).toBe(200);
     expect((await call(DELETION, { method: "POST", token, headers: device })).status).toBe(200);
@@ -223,18 +228,20 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
     // A: finalized now while R2 deletes and queue sends fail.
     const a = await createUser({ ...personal, profilePhotoId: `${tag}photo0000000000`.slice(0, 24) });
     const aPhoto = `profile-photos/${a.id}/${a.profilePhotoId}-512.webp`;
-    await db.update(users).set({ profilePhotoKey: aPhoto }).where(eqId(a.id));
+    await dbOf(a.id).update(users).set({ profilePhotoKey: aPhoto }).where(eqId(a.id));
     await Promise.all(
       [aPhoto, `profile-photos/${a.id}/${newObjectId()}.jpg`, `exports/${a.id}/archive.json`].map((key) =>
         env.MEDIA.put(key, "x"),
       ),
     );
-    await db.insert(liveStreams).values({
-      id: newObjectId(),
-      userId: a.id,
-      title: `Live with ${personal.name}`,
-      startedAt: new Date(),
-    });
+    await dbOf(a.id)
+      .insert(liveStreams)
+      .values({
+        id: newObjectId(),
+        userId: a.id,
+        title: `Live with ${personal.name}`,
+        startedAt: new Date(),
+      });
     // B: due for the cron, whose first run has its D1 batch fail.
     const bPersonal = personalData(newObjectId().slice(-8));
     const b = await createUser({
@@ -274,13 +281,15 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
     expect(finalized.status).toBe(200);
     expect(finalized.body.data.receipt.photoObjectsQueued).toBe(true);
 
-    const brokenD1 = countingD1(env.USERS_0, (_call, statements, d1) =>
-      statements.length > 5
-        ? [...statements.slice(0, 3), d1.prepare("SELECT json('{')"), ...statements.slice(3)]
-        : statements,
-    );
+    // B's shard breaks every batch longer than five statements (its finalization) part way.
+    const brokenD1 = (shard: D1Database) =>
+      countingD1(shard, (_call, statements, d1) =>
+        statements.length > 5
+          ? [...statements.slice(0, 3), d1.prepare("SELECT json('{')"), ...statements.slice(3)]
+          : statements,
+      ).d1;
     // B's finalization fails every time: retried by the queue, then dead-lettered; nothing half done.
-    const failedRun = await runCron(new Date(), { ...faults, USERS_0: brokenD1.d1 });
+    const failedRun = await runCron(new Date(), { ...faults, ...onShardOf(b.id, brokenD1) });
     expect(failedRun?.deadLettered).toContainEqual({ kind: "finalize-account", userId: b.id });
     expect((await rawUser(b.id))?.account_deletion_status).toBe("pending");
 
@@ -288,19 +297,22 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
     const delivered = recordingQueue();
     const healthy = await runCron(afterStall(), { ACCOUNT_EVENTS: delivered.binding });
     expect(healthy?.deadLettered).toEqual([]);
-    expect(await db.select().from(mediaPrefixJobs)).toEqual([]);
-    expect(await unsentEventCount(db)).toBe(0);
+    for (const db of everyShardDb()) {
+      expect(await db.select().from(mediaPrefixJobs)).toEqual([]);
+      expect(await unsentEventCount(db)).toBe(0);
+    }
 
     for (const id of [a.id, b.id]) {
       expect(await keysUnder(`profile-photos/${id}/`)).toEqual([]);
       expect(await keysUnder(`exports/${id}/`)).toEqual([]);
       expect((await rawUser(id))?.account_deletion_status).toBe("finalized");
     }
-    // Every table, every row: none holds a personal value of either person.
-    const { results: tables } = await env.USERS_0.prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
-    ).all<{ name: string }>();
-    expect(tables.length).toBeGreaterThanOrEqual(9);
+    // Every table of every shard and of the directory, every row: none holds a personal value of
+    // either person.
+    const databases = [
+      ...shardBindings(env).map((d1, shard) => ({ name: `USERS_${shard}`, d1 })),
+      { name: "DIRECTORY", d1: env.DIRECTORY },
+    ];
     const personalValues = [personal, bPersonal].flatMap((data) =>
       Object.values(data).filter((value): value is string => typeof value === "string" && value.length > 3),
     );
@@ -308,22 +320,33 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
     // The one exception, by its erase decision (src/users/erasure.ts): a finalized account's
     // usernames stay held, for nobody, for USERNAME_HOLD_DAYS so nobody can take them over.
     const usernames = new Set([personal.username, bPersonal.username, `moved_${tag}`]);
-    const { results: holds } = await env.USERS_0.prepare("SELECT username, user_id FROM username_holds").all<{
+    const { results: holds } = await env.DIRECTORY.prepare(
+      "SELECT username, user_id FROM username_holds",
+    ).all<{
       username: string;
       user_id: string | null;
     }>();
     for (const hold of holds.filter((row) => usernames.has(row.username))) expect(hold.user_id).toBeNull();
-    for (const { name } of tables) {
-      const { results } = await env.USERS_0.prepare(`SELECT * FROM ${name}`).all();
-      const stored = JSON.stringify(results);
-      for (const value of personalValues.filter(
-        (value) => name !== "username_holds" || !usernames.has(value),
-      ))
-        expect({ table: name, value, found: stored.includes(value) }).toEqual({
-          table: name,
-          value,
-          found: false,
-        });
+    for (const database of databases) {
+      const { results: tables } = await database.d1
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
+        )
+        .all<{ name: string }>();
+      expect(tables.length).toBeGreaterThanOrEqual(database.name === "DIRECTORY" ? 3 : 9);
+      for (const { name } of tables) {
+        const { results } = await database.d1.prepare(`SELECT * FROM ${name}`).all();
+        const stored = JSON.stringify(results);
+        for (const value of personalValues.filter(
+          (value) => name !== "username_holds" || !usernames.has(value),
+        ))
+          expect({ database: database.name, table: name, value, found: stored.includes(value) }).toEqual({
+            database: database.name,
+            table: name,
+            value,
+            found: false,
+          });
+      }
     }
     // Every committed transition's event was delivered: A's rename, request and finalization, B's finalization.
     const ids = new Set(delivered.delivered.map((event) => event.eventId));
@@ -343,10 +366,10 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
 });
 
 /**
- * env.USERS_0 whose request sessions fail every statement once one batch has committed: the
- * bookkeeping after a transition's commit meets a D1 outage.
+ * `d1` (the shard the request works on) whose request sessions fail every statement once one batch
+ * has committed: the bookkeeping after a transition's commit meets a D1 outage.
  */
-function d1FailingAfterFirstBatch() {
+function d1FailingAfterFirstBatch(d1: D1Database) {
   let committed = false;
   const outage = () => Promise.reject(new Error("simulated D1 outage"));
   const EXECUTING = new Set<PropertyKey>(["all", "raw", "run", "first"]);
@@ -372,7 +395,7 @@ function d1FailingAfterFirstBatch() {
         return value.bind(inner);
       },
     });
-  return wrap(env.USERS_0);
+  return wrap(d1);
 }
 
 describe("after the commit, a bookkeeping failure is the cron's, not the client's", () => {
@@ -383,7 +406,7 @@ describe("after the commit, a bookkeeping failure is the cron's, not the client'
     expect((await call(DELETION, { method: "POST", token })).status).toBe(200);
     const { status, body } = await callWith<{ status: string; receipt: { photoObjectsQueued: boolean } }>(
       FINALIZE_NOW,
-      { USERS_0: d1FailingAfterFirstBatch() },
+      onShardOf(user.id, d1FailingAfterFirstBatch),
       { method: "POST", token },
     );
     expect(status).toBe(200);
@@ -396,8 +419,10 @@ describe("after the commit, a bookkeeping failure is the cron's, not the client'
 
     const queue = recordingQueue();
     await runCron(afterStall(), { ACCOUNT_EVENTS: queue.binding });
-    expect(await db.select().from(mediaPrefixJobs)).toEqual([]);
-    expect(await unsentEventCount(db)).toBe(0);
+    for (const db of everyShardDb()) {
+      expect(await db.select().from(mediaPrefixJobs)).toEqual([]);
+      expect(await unsentEventCount(db)).toBe(0);
+    }
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
     expect(queue.delivered.filter((event) => event.userId === user.id).map((event) => event.type)).toEqual([
       "account.finalized",

@@ -1,9 +1,18 @@
 import { env } from "cloudflare:workers";
 import { and, eq, or } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { follows, liveStreams, mediaOutbox, mediaPrefixJobs, users } from "../src/db/schema";
+import {
+  accountCleanupJobs,
+  follows,
+  liveStreams,
+  mediaOutbox,
+  mediaPrefixJobs,
+  userCounters,
+  users,
+} from "../src/db/schema";
 import { type FinalizeOptions, finalizeAccount } from "../src/features/account-deletion/finalize";
 import { newObjectId } from "../src/lib/ids";
+import { shardOf } from "../src/lib/shards";
 import { writeFollows } from "../src/users/follows";
 import {
   auditEvents,
@@ -17,7 +26,7 @@ import {
   setFinalizeNowFlag,
 } from "./deletion-helpers";
 import { progressiveJpeg } from "./fixtures";
-import { api, call, callWith, createUser, db, tokenFor } from "./helpers";
+import { api, call, callWith, createUser, dbOf, everyShardDb, tokenFor } from "./helpers";
 import { afterStall, runCron } from "./jobs";
 
 // finalize-now end to end: erasure of every personal column, R2, follows and counters, freed
@@ -65,11 +74,11 @@ async function fullUser() {
 }
 
 async function outboxRows(userId: string) {
-  return db.select().from(mediaOutbox).where(eq(mediaOutbox.userId, userId));
+  return dbOf(userId).select().from(mediaOutbox).where(eq(mediaOutbox.userId, userId));
 }
 
 async function prefixJobs(userId: string) {
-  return db
+  return dbOf(userId)
     .select({ prefix: mediaPrefixJobs.prefix, attempts: mediaPrefixJobs.attempts })
     .from(mediaPrefixJobs)
     .where(eq(mediaPrefixJobs.userId, userId));
@@ -108,10 +117,12 @@ describe("finalize-now, end to end", () => {
       { followerId: bystander, followeeId: followees[0] ?? "", createdAt: now },
       { followerId: followers[0] ?? "", followeeId: bystander, createdAt: now },
     ]);
-    await db.insert(liveStreams).values([
-      { id: newObjectId(), userId: leaving.user.id, title: "first", startedAt: now },
-      { id: newObjectId(), userId: leaving.user.id, title: "second", startedAt: now, endedAt: now },
-    ]);
+    await dbOf(leaving.user.id)
+      .insert(liveStreams)
+      .values([
+        { id: newObjectId(), userId: leaving.user.id, title: "first", startedAt: now },
+        { id: newObjectId(), userId: leaving.user.id, title: "second", startedAt: now, endedAt: now },
+      ]);
     expect(await stats(leaving.user.id)).toEqual({
       followersCount: 3,
       followingCount: 2,
@@ -219,11 +230,14 @@ describe("finalize-now, end to end", () => {
   });
 
   it("removes the follows both ways, and the others' counters drop by one each", async () => {
-    const rows = await db
-      .select()
-      .from(follows)
-      .where(or(eq(follows.followerId, leaving.user.id), eq(follows.followeeId, leaving.user.id)));
-    expect(rows).toEqual([]);
+    // No half of them is left on any shard (the other shards' went through the queue).
+    for (const db of everyShardDb()) {
+      const rows = await db
+        .select()
+        .from(follows)
+        .where(or(eq(follows.followerId, leaving.user.id), eq(follows.followeeId, leaving.user.id)));
+      expect(rows).toEqual([]);
+    }
     for (const id of followees) {
       const before = statsBefore.get(id);
       expect(await stats(id)).toEqual({ ...before, followersCount: (before?.followersCount ?? 0) - 1 });
@@ -233,22 +247,26 @@ describe("finalize-now, end to end", () => {
       expect(await stats(id)).toEqual({ ...before, followingCount: (before?.followingCount ?? 0) - 1 });
     }
     expect(await stats(bystander)).toEqual(statsBefore.get(bystander));
-    // The follows between the others are untouched.
-    const kept = await db
-      .select()
-      .from(follows)
-      .where(and(eq(follows.followerId, bystander), eq(follows.followeeId, followees[0] ?? "")));
-    expect(kept.length).toBe(1);
-    // The tombstone has no counters: they went in the finalization batch, and nothing drained after.
-    const { results } = await env.USERS_0.prepare("SELECT * FROM user_counters WHERE user_id = ?")
-      .bind(leaving.user.id)
-      .all();
-    expect(results).toEqual([]);
-    // Nor is anything left to drain.
-    const jobs = await env.USERS_0.prepare("SELECT * FROM account_cleanup_jobs WHERE user_id = ?")
-      .bind(leaving.user.id)
-      .all();
-    expect(jobs.results).toEqual([]);
+    // The follows between the others are untouched: both halves, each on its user's shard.
+    const followee = followees[0] ?? "";
+    // (The same row twice when they share a shard.)
+    for (const db of [dbOf(bystander), dbOf(followee)]) {
+      const kept = await db
+        .select()
+        .from(follows)
+        .where(and(eq(follows.followerId, bystander), eq(follows.followeeId, followee)));
+      expect(kept.length).toBe(1);
+    }
+    for (const db of everyShardDb()) {
+      // The tombstone has no counters: they went in the finalization batch, and nothing drained after.
+      expect(await db.select().from(userCounters).where(eq(userCounters.userId, leaving.user.id))).toEqual(
+        [],
+      );
+      // Nor is anything left to drain, on any shard.
+      expect(
+        await db.select().from(accountCleanupJobs).where(eq(accountCleanupJobs.userId, leaving.user.id)),
+      ).toEqual([]);
+    }
   });
 
   it("frees the email for another user at once, and the username after its hold", async () => {
@@ -318,7 +336,7 @@ describe("finalize-now, end to end", () => {
   });
 
   it("finalizing twice does nothing: no account returned, no second audit row", async () => {
-    expect(await finalizeAccount(db, leaving.user.id, asAdmin())).toBeNull();
+    expect(await finalizeAccount(dbOf(leaving.user.id), leaving.user.id, asAdmin())).toBeNull();
     const events = await auditEvents(leaving.user.id);
     expect(events.filter((event) => event.event === "deletion_finalized")).toEqual([
       { event: "deletion_finalized", source: "user" },
@@ -369,7 +387,7 @@ describe("finalize-now during an R2 outage", () => {
     const report = await runCron(outage, { MEDIA: r2.binding });
     // Retried by the queue, then set aside; the job stays, with the cron's attempt counted.
     expect(report?.deadLettered).toEqual([
-      { kind: "empty-prefix", shard: 0, prefix: `profile-photos/${user.id}/` },
+      { kind: "empty-prefix", shard: shardOf(env, user.id), prefix: `profile-photos/${user.id}/` },
     ]);
     expect(await prefixJobs(user.id)).toEqual([{ prefix: `profile-photos/${user.id}/`, attempts: 2 }]);
     expect(await env.MEDIA.head(key)).not.toBeNull();
@@ -452,13 +470,12 @@ describe("finalizeAccount", () => {
       accountDeletionStatus: "cancelled",
       accountDeletionScheduledFor: new Date(0),
     });
-    expect(await finalizeAccount(db, never.id, asAdmin())).toBeNull();
-    expect(await finalizeAccount(db, cancelled.id, asAdmin())).toBeNull();
-    const rows = await db
-      .select()
-      .from(users)
-      .where(or(eq(users.id, never.id), eq(users.id, cancelled.id)));
-    expect(rows.map((row) => row.name)).toEqual(["Test", "Test"]);
+    expect(await finalizeAccount(dbOf(never.id), never.id, asAdmin())).toBeNull();
+    expect(await finalizeAccount(dbOf(cancelled.id), cancelled.id, asAdmin())).toBeNull();
+    for (const { id } of [never, cancelled]) {
+      const [row] = await dbOf(id).select().from(users).where(eq(users.id, id));
+      expect(row?.name).toBe("Test");
+    }
     expect(await auditEvents(never.id)).toEqual([]);
     expect(await auditEvents(cancelled.id)).toEqual([]);
   });
