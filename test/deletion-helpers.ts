@@ -181,9 +181,10 @@ type BatchHook = (
 ) => D1PreparedStatement[] | Promise<D1PreparedStatement[]>;
 
 /**
- * A shard's binding (`d1Of(userId)`: the database the work happens on) behind a Proxy that counts D1 calls: each `batch()` is one call, and so is each prepared
- * statement executed on its own (`all`, `run`, `raw`, `first`). `onBatch` may change a batch's
- * statements (to make it fail part way) before D1 runs it.
+ * A shard's binding (`d1Of(userId)`: the database the work happens on) behind a Proxy that counts
+ * D1 calls: each `batch()` is one call, and so is each prepared statement executed on its own
+ * (`all`, `run`, `raw`, `first`). `onBatch` may change a batch's statements (to make it fail part
+ * way) before D1 runs it.
  */
 export function countingD1(d1: D1Database, onBatch?: BatchHook) {
   const counts = {
