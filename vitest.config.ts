@@ -41,9 +41,6 @@ export default defineConfig(async () => {
           // Four shards, as the suite's layout: USERS_0 and USERS_1 from wrangler.toml, two more.
           d1Databases: { USERS_2: "test-users-2", USERS_3: "test-users-3" },
           bindings: {
-            // Every bucket on USERS_0 unless a test spreads them (the directory and the two-sided
-            // follow graph are what spreading needs).
-            SHARD_OF_BUCKET: "0-1023:0",
             TEST_MIGRATIONS: migrations,
             TEST_DIRECTORY_MIGRATIONS: directoryMigrations,
             EMAIL_HASH_SECRET: "test-email-hash-secret-0123456789abcdef0123",

@@ -16,12 +16,6 @@ import { shardBinding, shardBindings, shardDbOf, shardOf } from "../src/lib/shar
 import { registerInDirectory } from "./directory-helpers";
 import { drainJobs, heldJobsQueue } from "./jobs";
 
-/**
- * The first shard (USERS_0), where every user lives while SHARD_OF_BUCKET pins all buckets there.
- * A user's rows are on `dbOf(userId)`, wherever the buckets are.
- */
-export const db = createDb(env.USERS_0);
-
 /** A Drizzle client on the shard that holds `userId`, as the Worker finds it. */
 export const dbOf = (userId: string) => shardDbOf(env, userId);
 
