@@ -20,14 +20,15 @@ const GET_ME = 1;
 const GET_STATS = 1;
 const GET_DELETION_STATE = 1;
 const PUT_PROFILE = 1;
-// The unchanged-email update, the account's state, the claim, the update, the directory's finish.
-const PUT_PROFILE_NEW_EMAIL = 5;
+// The unchanged-email update, the account's state, the claim, the update (the directory's
+// finish is after the response).
+const PUT_PROFILE_NEW_EMAIL = 4;
 const PUT_PROFILE_INVALID_BODY = 1;
 // The account's state, then the directory's claim.
 const PUT_PROFILE_EMAIL_TAKEN = 3;
 const PUT_PROFILE_LOCKED = 2;
-// The directory's claim, the shard's change, the directory's finish.
-const PATCH_USERNAME = 3;
+// The directory's claim, then the shard's change (the directory's finish is after the response).
+const PATCH_USERNAME = 2;
 const PATCH_USERNAME_TAKEN = 2;
 // The claim, the shard's refusal, the claim given back, the read that says why.
 const PATCH_USERNAME_COOLDOWN = 4;

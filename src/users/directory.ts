@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, lte, ne, not, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, isNull, lte, ne, not, type SQL, sql } from "drizzle-orm";
 import { createDb, type Db } from "../db/client";
 import { emails, usernameHolds, usernames } from "../db/directory-schema";
 import { settings } from "../lib/settings";
@@ -87,7 +87,7 @@ export async function claimUsername(
 }
 
 /**
- * After the shard took `username`: the claim is applied, every other name the user had claimed
+ * After the shard took `username`: the claim is applied, every other name the user had (applied)
  * is held for them (revertible unless this change was itself a revert), and a hold on the new name
  * is used up. Idempotent.
  */
@@ -98,7 +98,12 @@ export function finishUsernameChange(
   revertible: boolean,
   now: Date,
 ) {
-  const others = and(eq(usernames.userId, userId), ne(usernames.username, username)) as SQL;
+  // Applied claims only: a parallel change's pending claim is that change's to apply or give back.
+  const others = and(
+    eq(usernames.userId, userId),
+    ne(usernames.username, username),
+    isNull(usernames.pendingSince),
+  ) as SQL;
   return directory.batch([
     holdNames(directory, others, sql`${usernames.userId}`, revertible, now),
     directory.delete(usernames).where(others),

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RESERVED_USERNAMES } from "../../src/features/username/reserved-usernames";

@@ -3,6 +3,7 @@ import type { Db } from "../../db/client";
 import { isUniqueViolation } from "../../db/errors";
 import { type UserRow, users } from "../../db/schema";
 import type { AccountHandle } from "../../lib/account-handle";
+import type { AfterResponse } from "../../lib/after-response";
 import { refreshBookmark } from "../../lib/d1-session";
 import { ApiError } from "../../lib/errors";
 import { errorFields, log } from "../../lib/log";
@@ -26,6 +27,7 @@ export async function updateProfile(
   db: Db,
   account: AccountHandle,
   profile: ProfileUpdate,
+  afterResponse: AfterResponse,
 ): Promise<UserRow> {
   const now = new Date();
   const values = { ...profile, updatedAt: now };
@@ -55,9 +57,12 @@ export async function updateProfile(
     await giveBack();
     throw (await accountStateError(db, account.id)) ?? new ApiError(409);
   }
-  // The shard has the email: a failure from here on leaves the claim pending, and the cron applies it.
-  await finishEmailChange(directory, account.id, hash).catch((error: unknown) =>
-    log("warn", "email claim left pending; the cron applies it", { error: errorFields(error).error }),
+  // The shard has the email: the directory is brought along once the response is out; a failure
+  // leaves the claim pending, and the cron applies it.
+  afterResponse(() =>
+    finishEmailChange(directory, account.id, hash).catch((error: unknown) =>
+      log("warn", "email claim left pending; the cron applies it", { error: errorFields(error).error }),
+    ),
   );
   return rows[0];
 }

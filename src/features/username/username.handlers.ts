@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { publishAfterResponse } from "../../account-events/publish";
+import { afterResponseOf } from "../../lib/after-response";
 import { success } from "../../lib/envelope";
 import { settings } from "../../lib/settings";
 import { directoryOf } from "../../users/directory";
@@ -17,6 +18,7 @@ export const patchUsernameHandler: RouteHandler<typeof patchUsername> = async (c
     username,
     USERNAME_CHANGE_COOLDOWN_DAYS,
     USERNAME_HOLD_DAYS,
+    afterResponseOf(c.executionCtx),
   );
   publishAfterResponse(c, row.id);
   return c.json(success(toUser(row, c.env, c.req.url)), 200);

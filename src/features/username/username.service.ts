@@ -4,6 +4,7 @@ import type { Db } from "../../db/client";
 import { usernames } from "../../db/directory-schema";
 import { type UserRow, users } from "../../db/schema";
 import type { AccountHandle } from "../../lib/account-handle";
+import type { AfterResponse } from "../../lib/after-response";
 import { ApiError, authenticationError } from "../../lib/errors";
 import { errorFields, log } from "../../lib/log";
 import { addDays } from "../../lib/time";
@@ -23,8 +24,8 @@ import { reservedNameRule } from "./username-lookalikes";
  * its hold (once, even inside the cooldown). The directory decides who may have the name: it is
  * claimed there first (so two users on different shards cannot both win it), then the user's
  * shard takes it in one conditional batch with the event (the account, its lock, the cooldown, a
- * name that differs), then the directory applies the claim and holds the old name. A refusal
- * gives the claim back and reads once more to say why.
+ * name that differs): two round trips. After the response the directory applies the claim and
+ * holds the old name. A refusal gives the claim back and reads once more to say why.
  */
 export async function changeUsername(
   directory: Db,
@@ -33,6 +34,7 @@ export async function changeUsername(
   username: string,
   cooldownDays: number,
   holdDays: number,
+  afterResponse: AfterResponse,
 ): Promise<UserRow> {
   const now = new Date();
   const cutoff = holdCutoff(now, holdDays);
@@ -65,9 +67,12 @@ export async function changeUsername(
     await abandonUsernameClaim(directory, account.id, username);
     throw await usernameRefusal(db, account.id, username, cooldownDays, now, claim);
   }
-  // The shard has the name: a failure from here on leaves the claim pending, and the cron applies it.
-  await finishUsernameChange(directory, account.id, username, !claim.revert, now).catch((error: unknown) =>
-    log("warn", "username claim left pending; the cron applies it", { error: errorFields(error).error }),
+  // The shard has the name: the directory is brought along once the response is out; a failure
+  // leaves the claim pending, and the cron applies it.
+  afterResponse(() =>
+    finishUsernameChange(directory, account.id, username, !claim.revert, now).catch((error: unknown) =>
+      log("warn", "username claim left pending; the cron applies it", { error: errorFields(error).error }),
+    ),
   );
   return row;
 }
