@@ -2,6 +2,7 @@
 // node_modules (so the project's Node 22 runs it), reading .dev.vars, and building SQL safely.
 import { spawn } from "node:child_process";
 import {
+  appendFileSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -229,11 +230,25 @@ function parseJson(text) {
 const DEV_VARS = join(ROOT, ".dev.vars");
 const DEV_VARS_EXAMPLE = join(ROOT, ".dev.vars.example");
 
-/** Creates .dev.vars from .dev.vars.example when it is missing. */
+/**
+ * Creates .dev.vars from .dev.vars.example when it is missing, and adds to an older one the
+ * settings the example has gained since (a new secret, say), with the example's values.
+ */
 export function ensureDevVars() {
-  if (existsSync(DEV_VARS)) return;
-  copyFileSync(DEV_VARS_EXAMPLE, DEV_VARS);
-  info("Created .dev.vars from .dev.vars.example");
+  if (!existsSync(DEV_VARS)) {
+    copyFileSync(DEV_VARS_EXAMPLE, DEV_VARS);
+    info("Created .dev.vars from .dev.vars.example");
+    return;
+  }
+  const names = (text) =>
+    new Set([...text.matchAll(/^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=/gm)].map((m) => m[1]));
+  const present = names(readFileSync(DEV_VARS, "utf8"));
+  const missing = readFileSync(DEV_VARS_EXAMPLE, "utf8")
+    .split(/\r?\n/)
+    .filter((line) => [...names(line)].some((name) => !present.has(name)));
+  if (missing.length === 0) return;
+  appendFileSync(DEV_VARS, `\n${missing.join("\n")}\n`);
+  info(`Added to .dev.vars from .dev.vars.example: ${missing.map((line) => line.split("=")[0]).join(", ")}`);
 }
 
 /** The KEY=value pairs of .dev.vars (dotenv syntax: comments, optional quotes, `export`). */
