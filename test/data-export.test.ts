@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { dataExports, follows, liveStreams, mediaOutbox } from "../src/db/schema";
+import { dataExports, liveStreams, mediaOutbox } from "../src/db/schema";
 import type { DataExportArchive } from "../src/features/data-export/data-export.archive";
 import { buildExport } from "../src/features/data-export/data-export.archive";
 import type { DataExportState } from "../src/features/data-export/data-export.routes";
@@ -10,6 +10,7 @@ import { startExport } from "../src/features/data-export/data-export.service";
 import { signDownload } from "../src/features/data-export/signed-link";
 import worker from "../src/index";
 import { newObjectId } from "../src/lib/ids";
+import { writeFollows } from "../src/users/follows";
 import { DAY_MS, DELETION, FINALIZE_NOW, failing, setFinalizeNowFlag } from "./deletion-helpers";
 import { gpsJpeg } from "./fixtures";
 import { call, createUser, dbOf, everyShardDb, tokenFor, USER_FIELDS, uploadPhoto } from "./helpers";
@@ -276,13 +277,11 @@ describe("the archive", () => {
     const { user, token } = await signedIn();
     const follower = await createUser();
     const followed = await createUser();
-    // Both edges on the exporting user's shard, where the archive reads them.
-    await dbOf(user.id)
-      .insert(follows)
-      .values([
-        { followerId: follower.id, followeeId: user.id, createdAt: new Date() },
-        { followerId: user.id, followeeId: followed.id, createdAt: new Date() },
-      ]);
+    // Both halves of each edge, as every follow is written; the archive reads the user's shard.
+    await writeFollows(env, [
+      { followerId: follower.id, followeeId: user.id, createdAt: new Date() },
+      { followerId: user.id, followeeId: followed.id, createdAt: new Date() },
+    ]);
     const streamId = newObjectId();
     await dbOf(user.id)
       .insert(liveStreams)
