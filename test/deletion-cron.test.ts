@@ -5,6 +5,7 @@ import { accountCleanupJobs, follows, users } from "../src/db/schema";
 import { drainAccount } from "../src/jobs/account-drain";
 import { shardBinding, shardOf } from "../src/lib/shards";
 import { writeFollow } from "../src/users/follows";
+import { watchD1 } from "./d1-observer";
 import {
   auditEvents,
   DAY_MS,
@@ -15,13 +16,12 @@ import {
   rawUser,
   userRow,
 } from "./deletion-helpers";
-import { wrapped } from "./fault-bindings";
 import { call, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
 import { drainJobs, heldJobs, runCron } from "./jobs";
 
 // The Cron Trigger finalizes through the jobs queue: one message per due account, then the
 // account's rows drained in bounded chunks. Counted, not timed: rows read and written come from
-// D1's own `meta`, read through a wrapped binding.
+// D1's own `meta`, read through the watched binding (test/d1-observer.ts).
 
 // The tests that make thousands of accounts with one SQL statement, for speed, put them all on the
 // first shard on purpose: the Worker (cron and queue) runs with every bucket pinned there, and the
@@ -29,46 +29,6 @@ import { drainJobs, heldJobs, runCron } from "./jobs";
 const PINNED = { SHARD_OF_BUCKET: "0-1023:0" } as Partial<Env>;
 const pinnedEnv = { ...env, ...PINNED } as Env;
 const pinnedShard = shardBinding(pinnedEnv, 0);
-
-type Meta = { rows_read: number; rows_written: number };
-
-/** `real` (a shard's binding) recording every batch's rows read and written (summed over its statements). */
-function meteredD1(real: D1Database) {
-  const batches: { read: number; written: number; sql: string[] }[] = [];
-  const statements: { read: number; sql: string }[] = [];
-  const d1 = wrapped(real, {
-    batch: async (list: D1PreparedStatement[]) => {
-      const results = await real.batch(list);
-      const metas = results.map((result) => result.meta as unknown as Meta);
-      batches.push({
-        read: metas.reduce((sum, meta) => sum + meta.rows_read, 0),
-        written: metas.reduce((sum, meta) => sum + meta.rows_written, 0),
-        sql: [],
-      });
-      return results;
-    },
-    prepare: (query: string) => {
-      const statement = real.prepare(query);
-      const record = (result: D1Result) => {
-        statements.push({ read: (result.meta as unknown as Meta).rows_read, sql: query });
-        return result;
-      };
-      const bindable = (prepared: D1PreparedStatement): D1PreparedStatement =>
-        wrapped(prepared, {
-          bind: (...values: unknown[]) => bindable(prepared.bind(...values)),
-          all: () => prepared.all().then(record),
-          run: () => prepared.run().then(record),
-          raw: (options?: { columnNames?: boolean }) =>
-            prepared.all().then((result) => {
-              record(result);
-              return (prepared as D1PreparedStatement).raw(options as { columnNames: true });
-            }),
-        });
-      return bindable(statement);
-    },
-  });
-  return { d1, batches, statements };
-}
 
 /**
  * `count` users made by SQL (a recursive CTE) on the pinned shard, ids `{prefix}{n}`; optionally all
@@ -134,16 +94,17 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
 
     await runCron(new Date(), PINNED, { drain: false });
     // The queued work, through the metered binding: its first batch is the finalization.
-    const metered = meteredD1(pinnedShard);
+    const metered = watchD1(pinnedShard);
     const report = await drainJobs({ ...PINNED, USERS_0: metered.d1, FINALIZE_CHUNK_ROWS: "4000" });
     expect(report.deadLettered).toEqual([]);
 
-    const [finalization, ...chunks] = metered.batches;
+    const batches = metered.trips.filter((trip) => trip.kind === "batch");
+    const [finalization, ...chunks] = batches;
     // The finalization batch erased the person and took a first, bounded chunk of the edges.
-    expect(finalization?.written).toBeGreaterThan(0);
-    expect(finalization?.written).toBeLessThanOrEqual(4000);
+    expect(finalization?.rowsWritten).toBeGreaterThan(0);
+    expect(finalization?.rowsWritten).toBeLessThanOrEqual(4000);
     expect(chunks.length).toBeGreaterThanOrEqual(50);
-    const largest = Math.max(...metered.batches.map((batch) => batch.written));
+    const largest = Math.max(...batches.map((batch) => batch.rowsWritten));
     expect(largest).toBeLessThanOrEqual(4000);
 
     for (const db of everyShardDb()) {
@@ -174,14 +135,17 @@ describe("the due selection", { timeout: 120_000 }, () => {
   it("reads the 50 due accounts, not the 10,000 still in their grace period", async () => {
     await bulkUsers("grace", 10_000, { scheduledInMs: 7 * DAY_MS });
     await bulkUsers("due", 50, { dueAgoMs: DAY_MS });
-    const metered = meteredD1(pinnedShard);
+    const metered = watchD1(pinnedShard, { meterSelects: true });
     await runCron(new Date(), { ...PINNED, USERS_0: metered.d1 }, { drain: false });
     const finalizations = heldJobs().filter((job) => job.kind === "finalize-account");
     expect(finalizations).toHaveLength(50);
-    const dueReads = metered.statements.filter((statement) =>
-      statement.sql.includes("account_deletion_scheduled_for"),
+    const dueReads = metered.trips.filter(
+      (trip) =>
+        trip.kind === "statement" && trip.sql.some((sql) => sql.includes("account_deletion_scheduled_for")),
     );
-    const read = dueReads.reduce((sum, statement) => sum + statement.read, 0);
+    expect(dueReads.length).toBeGreaterThan(0);
+    const read = dueReads.reduce((sum, trip) => sum + trip.rowsRead, 0);
+    expect(read).toBeGreaterThanOrEqual(50);
     expect(read).toBeLessThanOrEqual(50 + 5);
     const plan = await pinnedShard
       .prepare(
@@ -209,24 +173,10 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
     const ids = rows.map((row) => row.id as string);
     const poison = ids[7] as string;
     // Its finalization batch, on its shard, always throws; everything else reaches the real binding.
-    const poisoned = new WeakSet<object>();
     const poisoning = (real: D1Database) =>
-      wrapped(real, {
-        prepare: (query: string) => {
-          const statement = real.prepare(query);
-          return wrapped(statement, {
-            bind: (...values: unknown[]) => {
-              const bound = statement.bind(...values);
-              if (values.includes(poison)) poisoned.add(bound);
-              return bound;
-            },
-          });
-        },
-        batch: (list: D1PreparedStatement[]) =>
-          list.some((statement) => poisoned.has(statement))
-            ? Promise.reject(new Error("simulated poison account"))
-            : real.batch(list),
-      });
+      watchD1(real, {
+        faults: { failBatch: (_n, statements) => statements.some((sent) => sent.values.includes(poison)) },
+      }).d1;
     const report = await runCron(new Date(), onShardOf(poison, poisoning));
     expect(report?.deadLettered).toEqual([{ kind: "finalize-account", userId: poison }]);
     const statuses = new Map<string | null, number>();

@@ -7,9 +7,8 @@ import { newObjectId } from "../src/lib/ids";
 import { shardBinding, shardBindings, shardDbOf, shardOf } from "../src/lib/shards";
 import { directoryOf, emailHash } from "../src/users/directory";
 import { writeFollows } from "../src/users/follows";
-import { countRoundTrips } from "./d1-counter";
+import { watchD1 } from "./d1-observer";
 import { registerInDirectory } from "./directory-helpers";
-import { wrapped } from "./fault-bindings";
 import { apiWith, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 
@@ -93,12 +92,7 @@ describe("usernames across shards", () => {
     const user = await userOnShard(3);
     const wanted = `fail_${newObjectId().slice(-8)}`;
     const real = shardBinding(spreadEnv, 3);
-    const failingShard = wrapped(real, {
-      withSession: (constraint?: string) =>
-        wrapped(real.withSession(constraint), {
-          batch: () => Promise.reject(new Error("simulated shard outage")),
-        }),
-    });
+    const failingShard = watchD1(real, { faults: { failBatch: () => true } }).d1;
     const failed = await user.rename(wanted, { USERS_3: failingShard } as Partial<Env>);
     expect(failed.status).toBe(500);
     expect(await claimOf(wanted)).toBeUndefined();
@@ -158,7 +152,7 @@ describe("a data export across shards", () => {
         { followerId: owner.row.id, followeeId: other.row.id, createdAt: new Date() },
       ]),
     );
-    const counters = shardBindings(env).map((binding) => countRoundTrips(binding));
+    const counters = shardBindings(env).map((binding) => watchD1(binding));
     const counted = Object.fromEntries(counters.map((counter, shard) => [`USERS_${shard}`, counter.d1]));
     const started = await apiWith(
       "/api/v1/users/me/data-export",

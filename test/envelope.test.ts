@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { watchD1 } from "./d1-observer";
 import { api, apiWith, call, createUser, type Envelope, ISO_UTC, onEveryShard, tokenFor } from "./helpers";
 
 const ENVELOPE_KEYS = ["data", "errors", "isSuccess", "statusCode", "timestamp"];
@@ -14,20 +15,12 @@ function expectErrorEnvelope(status: number, body: Envelope) {
   expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
 }
 
-/** A D1 binding whose every use fails, with a detail that must never reach the client. */
+/** Every shard's D1 is unreachable, with a detail that must never reach the client. */
 const SECRET_DETAIL = "D1_ERROR: disk I/O at /var/secret/shard-7";
-const brokenD1 = new Proxy({} as D1Database, {
-  get() {
-    return () => {
-      throw new Error(SECRET_DETAIL);
-    };
-  },
-});
-
 const fetchWithBrokenDb = (path: string, headers: Record<string, string> = {}) =>
   apiWith(
     path,
-    onEveryShard(() => brokenD1),
+    onEveryShard((shard) => watchD1(shard, { faults: { unavailable: true, message: SECRET_DETAIL } }).d1),
     { headers },
   );
 

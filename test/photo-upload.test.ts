@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
-import { faultyDb, recordingMedia } from "./fault-bindings";
+import { watchD1 } from "./d1-observer";
+import { recordingMedia } from "./fault-bindings";
 import {
   emptyIdatPng,
   gif,
@@ -420,7 +421,7 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
 
     const media = recordingMedia();
     const { status, body } = await uploadWithEnv(token, formWith(gpsPng, "image/png"), {
-      ...onShardOf(user.id, faultyDb({ failBatch: () => true })),
+      ...onShardOf(user.id, (d1) => watchD1(d1, { faults: { failBatch: () => true } }).d1),
       MEDIA: media.bucket,
     });
     expect(status).toBe(500);

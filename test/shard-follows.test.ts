@@ -5,9 +5,9 @@ import { users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
 import { shardBinding, shardBindings, shardOf } from "../src/lib/shards";
 import { type FollowEdge, writeFollows } from "../src/users/follows";
+import { watchD1 } from "./d1-observer";
 import { DAY_MS, DELETION, FINALIZE_NOW, setFinalizeNowFlag, userRow } from "./deletion-helpers";
-import { wrapped } from "./fault-bindings";
-import { callWith, tokenFor } from "./helpers";
+import { callWith, onEveryShard, tokenFor } from "./helpers";
 import { afterStall, discardHeldJobs, drainJobs, heldJobs, heldJobsQueue, runCron } from "./jobs";
 
 // The follow graph over four shards (every bucket spread evenly, SHARD_OF_BUCKET ""): an edge is on
@@ -132,17 +132,8 @@ function expected({ leaving, others }: Graph, edges: FollowEdge[], leavingGone: 
 const without = (edges: FollowEdge[], userId: string) =>
   edges.filter((edge) => edge.followerId !== userId && edge.followeeId !== userId);
 
-/** Every shard's binding behind `wrap`, as overrides. */
-function bindingsWith(wrap: (binding: D1Database, shard: number) => D1Database): Partial<Env> {
-  return Object.fromEntries(
-    shardBindings(env).map((binding, shard) => [`USERS_${shard}`, wrap(binding, shard)]),
-  ) as Partial<Env>;
-}
-
 /** One shard's binding replaced, as overrides (Env types USERS_0 only: the rest are numbered). */
 const onShard = (shard: number, binding: D1Database) => ({ [`USERS_${shard}`]: binding }) as Partial<Env>;
-
-type Meta = { rows_written: number };
 
 describe("a follow edge on both users' shards", () => {
   it("is written once on each user's shard, counted there, and a replay changes nothing", async () => {
@@ -195,18 +186,12 @@ describe("finalizing an account whose follows are on every shard", () => {
   it("through the cron, in batches of at most FINALIZE_CHUNK_ROWS rows on every shard; redelivered messages change nothing", async () => {
     // 60 followers a shard: more than one chunk on each (49 edges a chunk at 100 rows).
     const g = await graph(60);
-    const written: number[][] = Array.from({ length: SHARDS }, () => []);
-    const metered = bindingsWith((binding, shard) =>
-      wrapped(binding, {
-        batch: async (statements: D1PreparedStatement[]) => {
-          const results = await binding.batch(statements);
-          written[shard]?.push(
-            results.reduce((sum, result) => sum + (result.meta as unknown as Meta).rows_written, 0),
-          );
-          return results;
-        },
-      }),
-    );
+    const watched: ReturnType<typeof watchD1>[] = [];
+    const metered = onEveryShard((binding) => {
+      const shard = watchD1(binding);
+      watched.push(shard);
+      return shard.d1;
+    });
     const overrides = { ...SPREAD, ...metered, FINALIZE_CHUNK_ROWS: String(CHUNK_ROWS) };
     await runCron(new Date(), SPREAD, { drain: false });
     expect(heldJobs().filter((job) => job.kind === "finalize-account")).toEqual([
@@ -222,6 +207,9 @@ describe("finalizing an account whose follows are on every shard", () => {
     expect(after).toEqual(expected(g, without(g.edges, g.leaving), true));
 
     // The own shard's first batch is the finalization itself; every other batch is a chunk.
+    const written = watched.map(({ trips }) =>
+      trips.filter((trip) => trip.kind === "batch").map((trip) => trip.rowsWritten),
+    );
     const [, ...ownChunks] = written[0] ?? [];
     for (const rows of [...ownChunks, ...written.slice(1).flat()])
       expect(rows).toBeLessThanOrEqual(CHUNK_ROWS);
@@ -241,16 +229,8 @@ describe("finalizing an account whose follows are on every shard", () => {
 describe("a shard that fails while the other halves are removed", () => {
   it("is retried by the queue: its drain fails twice, then completes", async () => {
     const g = await graph(2);
-    let batches = 0;
-    const real = shardBinding(env, 2);
-    const flaky = wrapped(real, {
-      batch: (statements: D1PreparedStatement[]) => {
-        batches += 1;
-        // The hand-off's batch goes through; the drain's next two fail.
-        if (batches === 2 || batches === 3) return Promise.reject(new Error("simulated D1 outage"));
-        return real.batch(statements);
-      },
-    });
+    // The hand-off's batch goes through; the drain's next two fail.
+    const flaky = watchD1(shardBinding(env, 2), { faults: { failBatch: (n) => n === 2 || n === 3 } }).d1;
     // The cron's own work on shard 2 is not the point: only the queued work goes through `flaky`.
     await runCron(new Date(), SPREAD, { drain: false });
     expect(await drainJobs({ ...SPREAD, ...onShard(2, flaky) })).toMatchObject({
@@ -263,11 +243,7 @@ describe("a shard that fails while the other halves are removed", () => {
   it("down through the whole run: the own shard's job row stays, and the cron's next run hands the rest over", async () => {
     const g = await graph(2);
     let down = true;
-    const real = shardBinding(env, 2);
-    const outage = wrapped(real, {
-      batch: (statements: D1PreparedStatement[]) =>
-        down ? Promise.reject(new Error("simulated D1 outage")) : real.batch(statements),
-    });
+    const outage = watchD1(shardBinding(env, 2), { faults: { failBatch: () => down } }).d1;
     const now = new Date();
     await runCron(now, SPREAD, { drain: false });
     expect(await drainJobs({ ...SPREAD, ...onShard(2, outage) })).toMatchObject({ deadLettered: [] });
@@ -288,11 +264,7 @@ describe("a shard that fails while the other halves are removed", () => {
   it("a drain message without a shard (sent before edges were kept on both sides) works on the account's own", async () => {
     const g = await graph(1);
     let down = true;
-    const real = shardBinding(env, 3);
-    const outage = wrapped(real, {
-      batch: (statements: D1PreparedStatement[]) =>
-        down ? Promise.reject(new Error("simulated D1 outage")) : real.batch(statements),
-    });
+    const outage = watchD1(shardBinding(env, 3), { faults: { failBatch: () => down } }).d1;
     await runCron(new Date(), SPREAD, { drain: false });
     await drainJobs({ ...SPREAD, ...onShard(3, outage) });
     expect((await state(g))[0]?.jobs).toEqual([{ user_id: g.leaving }]);
