@@ -6,17 +6,8 @@ import { drainAccount } from "../src/jobs/account-drain";
 import { shardBinding, shardOf } from "../src/lib/shards";
 import { writeFollow } from "../src/users/follows";
 import { watchD1 } from "./d1-observer";
-import {
-  auditEvents,
-  DAY_MS,
-  DELETION,
-  insertUsers,
-  isErased,
-  KEPT_COLUMNS,
-  rawUser,
-  userRow,
-} from "./deletion-helpers";
-import { call, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
+import { auditEvents, DAY_MS, DELETION, isErased, KEPT_COLUMNS, rawUser } from "./deletion-helpers";
+import { call, createUser, createUsers, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
 import { drainJobs, heldJobs, runCron } from "./jobs";
 
 // The Cron Trigger finalizes through the jobs queue: one message per due account, then the
@@ -77,19 +68,14 @@ async function counters(d1: D1Database, userId: string) {
 
 describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, () => {
   it("erases the person in one small batch, then drains the edges in chunks of at most FINALIZE_CHUNK_ROWS rows", async () => {
-    const [celebrity] = [
-      userRow({
-        accountDeletionStatus: "pending",
-        accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
-      }),
-    ];
-    if (!celebrity?.id) throw new Error("no row");
     // Every account on the pinned shard: the fans are made by SQL there.
-    await insertUsers([celebrity], pinnedEnv);
+    const celebrity = await createUser(
+      { accountDeletionStatus: "pending", accountDeletionScheduledFor: new Date(Date.now() - DAY_MS) },
+      pinnedEnv,
+    );
     await bulkUsers("fan", 100_000, { followee: celebrity.id });
-    const bystander = userRow();
-    await insertUsers([bystander], pinnedEnv);
-    await writeFollow(pinnedEnv, "fan00000001", bystander.id as string);
+    const bystander = await createUser({}, pinnedEnv);
+    await writeFollow(pinnedEnv, "fan00000001", bystander.id);
     expect(await counters(pinnedShard, celebrity.id)).toEqual({ followers: 100_000, following: 0 });
 
     await runCron(new Date(), PINNED, { drain: false });
@@ -121,7 +107,7 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
       )
       .first<{ n: number }>();
     expect(wrong?.n).toBe(0);
-    expect(await counters(pinnedShard, bystander.id as string)).toEqual({ followers: 1, following: 0 });
+    expect(await counters(pinnedShard, bystander.id)).toEqual({ followers: 1, following: 0 });
     const row = (await rawUser(celebrity.id, pinnedEnv)) ?? {};
     for (const [column, value] of Object.entries(row)) {
       if (!KEPT_COLUMNS.has(column))
@@ -162,15 +148,14 @@ describe("the due selection", { timeout: 120_000 }, () => {
 
 describe("one account whose finalization always fails", { timeout: 120_000 }, () => {
   it("is dead-lettered while the 49 others are finalized", async () => {
-    const rows = Array.from({ length: 50 }, (_, index) =>
-      userRow({
-        accountDeletionStatus: "pending",
+    const created = await createUsers(
+      Array.from({ length: 50 }, (_, index) => ({
+        accountDeletionStatus: "pending" as const,
         accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
         accountDeletionScheduledFor: new Date(Date.now() - DAY_MS + index),
-      }),
+      })),
     );
-    await insertUsers(rows);
-    const ids = rows.map((row) => row.id as string);
+    const ids = created.map((user) => user.id);
     const poison = ids[7] as string;
     // Its finalization batch, on its shard, always throws; everything else reaches the real binding.
     const poisoning = (real: D1Database) =>
@@ -189,7 +174,7 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
       }
     }
     expect(Object.fromEntries(statuses)).toEqual({ finalized: 49, pending: 1 });
-    expect((await rawUser(poison))?.name).toBe("Bulk");
+    expect((await rawUser(poison))?.name).toBe(created[7]?.name);
     // The next run, with D1 healthy, finalizes it.
     await runCron(new Date());
     expect((await rawUser(poison))?.account_deletion_status).toBe("finalized");
@@ -197,14 +182,15 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
 });
 
 describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
+  /** An account whose grace period ended yesterday. */
+  const DUE = {
+    accountDeletionStatus: "pending" as const,
+    accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
+    accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
+  };
+
   it("two deliveries of one account's finalization finalize it once", async () => {
-    const row = userRow({
-      accountDeletionStatus: "pending",
-      accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
-      accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
-    });
-    await insertUsers([row]);
-    const id = row.id as string;
+    const { id } = await createUser(DUE);
     await runCron(new Date(), {}, { drain: false });
     await runCron(new Date());
     expect(await auditEvents(id)).toEqual([{ event: "deletion_finalized", source: "cron" }]);
@@ -212,13 +198,7 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
 
   it("a cancel racing the queued finalization ends cancelled (intact) or finalized, never both", async () => {
     for (let round = 0; round < 6; round += 1) {
-      const row = userRow({
-        accountDeletionStatus: "pending",
-        accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
-        accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
-      });
-      await insertUsers([row]);
-      const id = row.id as string;
+      const { id, name } = await createUser(DUE);
       const token = await tokenFor(id);
       const [response] = await Promise.all([
         call(DELETION, { method: "DELETE", token }),
@@ -228,7 +208,7 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
       const events = (await auditEvents(id)).map((event) => event.event);
       if (stored.account_deletion_status === "cancelled") {
         expect(response.status).toBe(200);
-        expect(stored.name).toBe("Bulk");
+        expect(stored.name).toBe(name);
         expect(events).toEqual(["deletion_cancelled"]);
       } else {
         expect(stored.account_deletion_status).toBe("finalized");
@@ -239,11 +219,10 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
   });
 
   it("a drain message for an account that was never finalized changes nothing", async () => {
-    const live = userRow();
-    const fan = userRow();
-    await insertUsers([live, fan]);
-    await writeFollow(env, fan.id as string, live.id as string);
-    const liveId = live.id as string;
+    const [live, fan] = await createUsers([{}, {}]);
+    if (!live || !fan) throw new Error("no users");
+    await writeFollow(env, fan.id, live.id);
+    const liveId = live.id;
     const outcome = await drainAccount(env, dbOf(liveId), shardOf(env, liveId), liveId, "followers", {
       chunks: 3,
       ms: 1000,

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { accountEvents, users } from "../src/db/schema";
+import { accountEvents } from "../src/db/schema";
 import { clearFlagCache } from "../src/flags/flags";
 import { newObjectId } from "../src/lib/ids";
-import { shardBinding, shardDbOf, shardOf } from "../src/lib/shards";
+import { shardBinding, shardOf } from "../src/lib/shards";
 import { call, createUser, d1Of, dbOf, tokenFor } from "./helpers";
 
 // Shared by the account-deletion, account-lock, feature-flags, finalize and deletion-cron tests.
@@ -122,49 +122,6 @@ export function personalData(tag = newObjectId().slice(-8)) {
     facebook: `facebook.${tag}`,
     lastLogin: new Date(Date.now() - DAY_MS),
     accountDeletionReason: `reason ${tag}`,
-  };
-}
-
-type NewUser = typeof users.$inferInsert;
-
-/**
- * Inserts many users with Drizzle, each on its shard in `layout` (the test env unless a test pins
- * the buckets its own way), in chunks that stay under D1's 100 bound parameters a statement.
- */
-export async function insertUsers(rows: NewUser[], layout: Env = env): Promise<void> {
-  const byShard = Map.groupBy(rows, (row) => shardOf(layout, row.id));
-  for (const shardRows of byShard.values()) {
-    const [first] = shardRows;
-    if (!first) continue;
-    const db = shardDbOf(layout, first.id);
-    const perRow = db.insert(users).values([first]).toSQL().params.length;
-    const size = Math.max(1, Math.floor(100 / perRow));
-    const statements = [];
-    for (let start = 0; start < shardRows.length; start += size) {
-      statements.push(db.insert(users).values(shardRows.slice(start, start + size)));
-    }
-    const [head, ...rest] = statements;
-    if (head) await db.batch([head, ...rest]);
-  }
-}
-
-/** A complete user row for `insertUsers` (no triggers are skipped: counters rows are created). */
-export function userRow(overrides: Partial<NewUser> = {}): NewUser {
-  const id = overrides.id ?? newObjectId();
-  const now = new Date();
-  return {
-    id,
-    username: `bulk_${id}`,
-    name: "Bulk",
-    surname: "User",
-    email: `bulk.${id}@example.com`,
-    isRegistrationComplete: true,
-    privacyPolicyAccepted: true,
-    termsOfUseAccepted: true,
-    consentFormAccepted: true,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
   };
 }
 

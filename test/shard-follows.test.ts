@@ -1,41 +1,23 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
-import { users } from "../src/db/schema";
-import { newObjectId } from "../src/lib/ids";
 import { shardBinding, shardBindings, shardOf } from "../src/lib/shards";
 import { type FollowEdge, writeFollows } from "../src/users/follows";
 import { watchD1 } from "./d1-observer";
-import { DAY_MS, DELETION, FINALIZE_NOW, setFinalizeNowFlag, userRow } from "./deletion-helpers";
-import { callWith, onEveryShard, tokenFor } from "./helpers";
+import { DAY_MS, DELETION, FINALIZE_NOW, setFinalizeNowFlag } from "./deletion-helpers";
+import { call, type createUser, createUsers, idOnShard, onEveryShard, tokenFor } from "./helpers";
 import { afterStall, discardHeldJobs, drainJobs, heldJobs, heldJobsQueue, runCron } from "./jobs";
 
-// The follow graph over four shards (every bucket spread evenly, SHARD_OF_BUCKET ""): an edge is on
+// The follow graph over the suite's four shards (every bucket spread evenly): an edge is on
 // the follower's shard and on the followee's, and finalizing an account removes both halves, the
 // other shards' through the queue, with every counter exact on every shard once it is drained.
 
-const SPREAD = { SHARD_OF_BUCKET: "" } as Partial<Env>;
-const spreadEnv = { ...env, ...SPREAD } as Env;
 const SHARDS = shardBindings(env).length;
 const CHUNK_ROWS = 100;
 
-/** A new user id whose shard (with the buckets spread) is `shard`. */
-function idOn(shard: number): string {
-  for (;;) {
-    const id = newObjectId();
-    if (shardOf(spreadEnv, id) === shard) return id;
-  }
-}
-
-/** Inserts complete users, each on its own shard; returns their ids. */
-async function usersOn(shards: number[], overrides: Partial<typeof users.$inferInsert> = {}) {
-  const ids = shards.map(idOn);
-  for (const id of ids) {
-    await createDb(shardBinding(spreadEnv, shardOf(spreadEnv, id)))
-      .insert(users)
-      .values(userRow({ id, ...overrides }));
-  }
-  return ids;
+/** Creates complete users, one on each of `shards`; returns their ids. */
+async function usersOn(shards: number[], overrides: Parameters<typeof createUser>[0] = {}) {
+  const created = await createUsers(shards.map((shard) => ({ ...overrides, id: idOnShard(shard) })));
+  return created.map((user) => user.id);
 }
 
 const everyShard = (count: number) => Array.from({ length: SHARDS * count }, (_, index) => index % SHARDS);
@@ -72,7 +54,7 @@ async function graph(followersPerShard: number, dueAgo = DAY_MS): Promise<Graph>
       createdAt,
     })),
   ];
-  await writeFollows(spreadEnv, edges);
+  await writeFollows(env, edges);
   return { leaving, others, edges };
 }
 
@@ -106,7 +88,7 @@ async function state({ leaving, others }: Graph) {
 function expected({ leaving, others }: Graph, edges: FollowEdge[], leavingGone: boolean) {
   const ids = leavingGone ? others : [leaving, ...others];
   return Array.from({ length: SHARDS }, (_, shard) => {
-    const here = (id: string) => shardOf(spreadEnv, id) === shard;
+    const here = (id: string) => shardOf(env, id) === shard;
     return {
       follows: edges
         .filter((edge) => here(edge.followerId) || here(edge.followeeId))
@@ -145,8 +127,8 @@ describe("a follow edge on both users' shards", () => {
       { followerId: b as string, followeeId: c as string, createdAt },
       { followerId: c as string, followeeId: a as string, createdAt },
     ];
-    await writeFollows(spreadEnv, edges);
-    await writeFollows(spreadEnv, edges);
+    await writeFollows(env, edges);
+    await writeFollows(env, edges);
     expect(await state(graphOf)).toEqual(expected(graphOf, edges, false));
   });
 });
@@ -160,8 +142,8 @@ describe("finalizing an account whose follows are on every shard", () => {
     const g = await graph(3);
     expect(await state(g)).toEqual(expected(g, g.edges, false));
     const token = await tokenFor(g.leaving);
-    // callWith drains the queue after the response, with the same shards.
-    const { status, body } = await callWith<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, SPREAD, {
+    // call drains the queue after the response.
+    const { status, body } = await call<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, {
       method: "POST",
       token,
     });
@@ -173,8 +155,8 @@ describe("finalizing an account whose follows are on every shard", () => {
   it("finalize-now says nothing is queued for an account without follows", async () => {
     const [lonely] = await usersOn([0]);
     const token = await tokenFor(lonely as string);
-    expect((await callWith(DELETION, SPREAD, { method: "POST", token, json: {} })).status).toBe(200);
-    const { status, body } = await callWith<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, SPREAD, {
+    expect((await call(DELETION, { method: "POST", token, json: {} })).status).toBe(200);
+    const { status, body } = await call<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, {
       method: "POST",
       token,
     });
@@ -192,8 +174,8 @@ describe("finalizing an account whose follows are on every shard", () => {
       watched.push(shard);
       return shard.d1;
     });
-    const overrides = { ...SPREAD, ...metered, FINALIZE_CHUNK_ROWS: String(CHUNK_ROWS) };
-    await runCron(new Date(), SPREAD, { drain: false });
+    const overrides = { ...metered, FINALIZE_CHUNK_ROWS: String(CHUNK_ROWS) };
+    await runCron(new Date(), {}, { drain: false });
     expect(heldJobs().filter((job) => job.kind === "finalize-account")).toEqual([
       { kind: "finalize-account", userId: g.leaving },
     ]);
@@ -221,7 +203,7 @@ describe("finalizing an account whose follows are on every shard", () => {
     await heldJobsQueue.send({ kind: "drain-account", userId: g.leaving, step: "otherShards", shard: 0 });
     await heldJobsQueue.send({ kind: "finalize-account", userId: g.leaving });
     expect(await drainJobs(overrides)).toMatchObject({ retried: 0, deadLettered: [] });
-    await runCron(afterStall(), SPREAD);
+    await runCron(afterStall());
     expect(await state(g)).toEqual(after);
   });
 });
@@ -232,8 +214,8 @@ describe("a shard that fails while the other halves are removed", () => {
     // The hand-off's batch goes through; the drain's next two fail.
     const flaky = watchD1(shardBinding(env, 2), { faults: { failBatch: (n) => n === 2 || n === 3 } }).d1;
     // The cron's own work on shard 2 is not the point: only the queued work goes through `flaky`.
-    await runCron(new Date(), SPREAD, { drain: false });
-    expect(await drainJobs({ ...SPREAD, ...onShard(2, flaky) })).toMatchObject({
+    await runCron(new Date(), {}, { drain: false });
+    expect(await drainJobs(onShard(2, flaky))).toMatchObject({
       retried: 2,
       deadLettered: [],
     });
@@ -245,8 +227,8 @@ describe("a shard that fails while the other halves are removed", () => {
     let down = true;
     const outage = watchD1(shardBinding(env, 2), { faults: { failBatch: () => down } }).d1;
     const now = new Date();
-    await runCron(now, SPREAD, { drain: false });
-    expect(await drainJobs({ ...SPREAD, ...onShard(2, outage) })).toMatchObject({ deadLettered: [] });
+    await runCron(now, {}, { drain: false });
+    expect(await drainJobs(onShard(2, outage))).toMatchObject({ deadLettered: [] });
     const during = await state(g);
     // Shards 1 and 3 are clean; shard 2 still holds its halves, and shard 0 the job row.
     const [own, one, two, three] = expected(g, without(g.edges, g.leaving), true);
@@ -257,7 +239,7 @@ describe("a shard that fails while the other halves are removed", () => {
 
     down = false;
     discardHeldJobs();
-    await runCron(afterStall(now), SPREAD);
+    await runCron(afterStall(now));
     expect(await state(g)).toEqual(expected(g, without(g.edges, g.leaving), true));
   });
 
@@ -265,12 +247,12 @@ describe("a shard that fails while the other halves are removed", () => {
     const g = await graph(1);
     let down = true;
     const outage = watchD1(shardBinding(env, 3), { faults: { failBatch: () => down } }).d1;
-    await runCron(new Date(), SPREAD, { drain: false });
-    await drainJobs({ ...SPREAD, ...onShard(3, outage) });
+    await runCron(new Date(), {}, { drain: false });
+    await drainJobs(onShard(3, outage));
     expect((await state(g))[0]?.jobs).toEqual([{ user_id: g.leaving }]);
     down = false;
     await heldJobsQueue.send({ kind: "drain-account", userId: g.leaving, step: "followers" });
-    expect(await drainJobs(SPREAD)).toMatchObject({ retried: 0, deadLettered: [] });
+    expect(await drainJobs()).toMatchObject({ retried: 0, deadLettered: [] });
     expect(await state(g)).toEqual(expected(g, without(g.edges, g.leaving), true));
   });
 });
