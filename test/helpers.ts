@@ -12,6 +12,7 @@ import type { TokenEnv } from "../src/lib/app-env";
 import { requireToken } from "../src/lib/auth";
 import { clientHeaders } from "../src/lib/client-headers";
 import { d1Session } from "../src/lib/d1-session";
+import { type Language, type MessageKey, t } from "../src/lib/i18n";
 import { newObjectId } from "../src/lib/ids";
 import { shardBinding, shardBindings, shardDbOf, shardOf } from "../src/lib/shards";
 import { directoryOf, emailHash } from "../src/users/directory";
@@ -161,6 +162,16 @@ export async function accountHandleOf(userId: string): Promise<AccountHandle> {
   if (!handle) throw new Error(`no account handle for ${userId}`);
   return handle;
 }
+
+/**
+ * A catalog message (src/lib/i18n.ts) as a client reads it, `{name}` placeholders filled from
+ * `params`: tests assert messages through this, and pin the contract's exact wording only on purpose.
+ */
+export const messageOf = (
+  key: MessageKey,
+  language: Language = "en",
+  params?: Record<string, string | number>,
+) => t(language, key, params);
 
 /** The response envelope, as a client reads it. */
 export type Envelope<T = unknown> = {
