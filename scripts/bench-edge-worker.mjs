@@ -9,7 +9,7 @@
 //   PUT  /__bench/floor/write?id=               one raw UPDATE … RETURNING of it on the primary
 
 import worker from "../src/index.ts";
-import { countRoundTrips, observeD1 } from "../test/d1-counter.ts";
+import { watchD1 as countRoundTrips, observeD1 } from "../test/d1-observer.ts";
 
 const delays = { replica: 0, primary: 0 };
 let counter;

@@ -7,16 +7,10 @@ import { publishAccountEvents } from "../src/account-events/publish";
 import { createDb } from "../src/db/client";
 import { requestDeletion } from "../src/features/account-deletion/account-deletion.service";
 import type { ClientContext } from "../src/lib/client-headers";
-import {
-  countingD1,
-  DAY_MS,
-  DELETION,
-  FINALIZE_NOW,
-  failing,
-  personalData,
-  setFinalizeNowFlag,
-} from "./deletion-helpers";
+import { watchD1 } from "./d1-observer";
+import { DAY_MS, DELETION, FINALIZE_NOW, personalData, setFinalizeNowFlag } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
+import { failing } from "./fault-bindings";
 import { accountHandleOf, api, call, callWith, createUser, d1Of, dbOf, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 
@@ -197,11 +191,7 @@ describe("nothing is sent for a transition that did not commit", () => {
   it("a D1 batch that throws leaves neither the transition nor its event", async () => {
     const user = await createUser();
     // The transition's batch gets a failing statement after the audit and event inserts.
-    const broken = countingD1(d1Of(user.id), (_call, statements, d1) => [
-      ...statements.slice(0, 2),
-      d1.prepare("SELECT json('{')"),
-      ...statements.slice(2),
-    ]);
+    const broken = watchD1(d1Of(user.id), { faults: { breakBatchAt: () => 2 } });
     const client: ClientContext = {
       platform: "web",
       appVersion: null,

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { eventsCron } from "../src/account-events/cron";
 import { users } from "../src/db/schema";
 import { finalizeAccount } from "../src/features/account-deletion/finalize";
+import { watchD1 } from "./d1-observer";
 import { DELETION } from "./deletion-helpers";
 import { recordingQueue } from "./event-helpers";
 import { wrapped } from "./fault-bindings";
@@ -26,22 +27,9 @@ describe("a photo upload whose D1 batch commits and then reports an error", () =
     const token = await tokenFor(user.id);
     const old = await uploadPhoto(token, progressiveJpeg, "image/jpeg");
 
-    // The session's first batch (the swap) reaches D1, then the call reports a failure.
-    let batches = 0;
+    // The first batch (the swap) reaches D1, then the call reports a failure.
     const committedThenFailed = (d1: D1Database) =>
-      wrapped(d1, {
-        withSession: (constraint?: D1SessionConstraint) => {
-          const session = d1.withSession(constraint);
-          return wrapped(session, {
-            batch: async (statements: D1PreparedStatement[]) => {
-              const results = await session.batch(statements);
-              batches += 1;
-              if (batches === 1) throw new Error("simulated connection reset after the commit");
-              return results;
-            },
-          });
-        },
-      });
+      watchD1(d1, { faults: { failAfterCommit: (n) => n === 1 } }).d1;
     const form = new FormData();
     form.append("file", new File([progressiveJpeg], "photo", { type: "image/jpeg" }));
     const { status } = await callWith(

@@ -4,8 +4,9 @@ import { dataExports } from "../src/db/schema";
 import { signDownload } from "../src/features/data-export/signed-link";
 import { clearFlagCache } from "../src/flags/flags";
 import { newObjectId } from "../src/lib/ids";
-import { FLAG, failing, setFinalizeNowFlag } from "./deletion-helpers";
-import { failingImages } from "./fault-bindings";
+import { watchD1 } from "./d1-observer";
+import { FLAG, setFinalizeNowFlag } from "./deletion-helpers";
+import { failing, failingImages } from "./fault-bindings";
 import { progressiveJpeg } from "./fixtures";
 import { apiWith, createUser, dbOf, onEveryShard, tokenFor } from "./helpers";
 import { createConformance, type Document } from "./openapi-conformance";
@@ -81,9 +82,7 @@ function apiOperations(): DocumentedOperation[] {
 
 // Failures of the real bindings, one method each: D1 sessions that cannot be opened, R2 reads
 // that fail, an Images binding that is down (not a file it cannot decode).
-const failingDb = onEveryShard(
-  (shard) => failing(shard, ["withSession"], "throws", "D1 is unavailable").binding,
-);
+const failingDb = onEveryShard((shard) => watchD1(shard, { faults: { unavailable: true } }).d1);
 const failingMedia = failing(env.MEDIA, ["get"], "rejects", "R2 is unavailable").binding;
 
 const HEALTH = "/api/v1/health";

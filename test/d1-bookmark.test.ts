@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
+import { observeD1, watchD1 } from "./d1-observer";
 import { api, apiWith, call, createUser, d1Of, dbOf, onShardOf, tokenFor } from "./helpers";
 
 // D1 read replication through the Sessions API: every response that touched D1 carries the
@@ -44,83 +45,17 @@ async function storedUser(id: string) {
 }
 
 /**
- * `wrap` makes a shard's binding whose withSession records the constraint or bookmark it was
- * opened with, then delegates; `opened` lists them.
- */
-function sessionSpy() {
-  const opened: string[] = [];
-  const wrap = (real: D1Database) =>
-    ({
-      prepare: (query: string) => real.prepare(query),
-      batch: (statements: D1PreparedStatement[]) => real.batch(statements),
-      exec: (query: string) => real.exec(query),
-      dump: () => real.dump(),
-      withSession: (constraint?: string) => {
-        opened.push(constraint ?? "(none)");
-        return real.withSession(constraint);
-      },
-    }) as unknown as D1Database;
-  return { wrap, opened };
-}
-
-const EXECUTING = new Set<PropertyKey>(["all", "raw", "first", "run"]);
-
-/**
  * `wrap` makes a shard's binding whose sessions run `change` (directly on the database, behind the
- * request's back) after the token was verified and before the request's first statement on the users table: the
+ * request's back) after the token was verified and before the request's first batch or statement on the users table: the
  * request's write must still decide on the primary's state, not on anything it saw before.
  */
 function changeBeforeFirstUsersStatement(change: () => Promise<unknown>) {
   const state = { fired: false };
-  const fireOnce = async () => {
-    if (state.fired) return;
-    state.fired = true;
-    await change();
-  };
-  const unwrap = new WeakMap<object, D1PreparedStatement>();
-  const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
-    const proxy = new Proxy(statement, {
-      get(target, property) {
-        if (property === "bind") {
-          return (...values: unknown[]) => wrapStatement(target.bind(...values), query);
-        }
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        if (EXECUTING.has(property) && /"users"/.test(query)) {
-          return async (...args: unknown[]) => {
-            await fireOnce();
-            return value.apply(target, args);
-          };
-        }
-        return value.bind(target);
-      },
-    });
-    unwrap.set(proxy, statement);
-    return proxy;
-  };
-  const wrapSession = (session: D1DatabaseSession): D1DatabaseSession =>
-    new Proxy(session, {
-      get(target, property) {
-        if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query), query);
-        if (property === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            await fireOnce();
-            return target.batch(statements.map((statement) => unwrap.get(statement) ?? statement));
-          };
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
   const wrap = (real: D1Database) =>
-    new Proxy(real, {
-      get(target, property) {
-        if (property === "withSession") {
-          return (constraint?: string) => wrapSession(target.withSession(constraint));
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    observeD1(real, async (trip) => {
+      if (state.fired || (trip.kind !== "batch" && !trip.sql.some((sql) => /"users"/.test(sql)))) return;
+      state.fired = true;
+      await change();
     });
   return { wrap, state };
 }
@@ -284,45 +219,57 @@ describe("reading one's own writes with the bookmark", () => {
 describe("where a request's session starts", () => {
   it("a GET without a bookmark starts first-unconstrained (the nearest replica)", async () => {
     const { user, token } = await signedIn();
-    const spy = sessionSpy();
+    const spy = watchD1(d1Of(user.id));
     for (const path of [ME, STATS, DELETION]) {
-      const response = await apiWith(path, onShardOf(user.id, spy.wrap), { token });
+      const response = await apiWith(
+        path,
+        onShardOf(user.id, () => spy.d1),
+        { token },
+      );
       expect(response.status).toBe(200);
       bookmarkOf(response);
     }
-    expect(spy.opened).toEqual(["first-unconstrained", "first-unconstrained", "first-unconstrained"]);
+    expect(spy.sessions).toEqual(["first-unconstrained", "first-unconstrained", "first-unconstrained"]);
   });
 
   it("a GET with a bookmark starts at that bookmark", async () => {
     const { user, token } = await signedIn();
     const written = bookmarkOf(await api(PROFILE, { method: "PUT", token, json: newProfile }));
-    const spy = sessionSpy();
-    const response = await apiWith(ME, onShardOf(user.id, spy.wrap), {
-      token,
-      headers: { "x-d1-bookmark": written },
-    });
+    const spy = watchD1(d1Of(user.id));
+    const response = await apiWith(
+      ME,
+      onShardOf(user.id, () => spy.d1),
+      {
+        token,
+        headers: { "x-d1-bookmark": written },
+      },
+    );
     expect(response.status).toBe(200);
     // The header names its shard; the session opens at the D1 bookmark inside it.
-    expect(spy.opened).toEqual([BOOKMARK.exec(written)?.[2]]);
+    expect(spy.sessions).toEqual([BOOKMARK.exec(written)?.[2]]);
   });
 
   it("a GET with another shard's bookmark ignores it (first-unconstrained) and answers with its own", async () => {
     const { user, token } = await signedIn();
     const written = bookmarkOf(await api(PROFILE, { method: "PUT", token, json: newProfile }));
     const [, shard, inner] = BOOKMARK.exec(written) ?? [];
-    const spy = sessionSpy();
-    const response = await apiWith(ME, onShardOf(user.id, spy.wrap), {
-      token,
-      headers: { "x-d1-bookmark": `s${Number(shard) + 1}:${inner}` },
-    });
+    const spy = watchD1(d1Of(user.id));
+    const response = await apiWith(
+      ME,
+      onShardOf(user.id, () => spy.d1),
+      {
+        token,
+        headers: { "x-d1-bookmark": `s${Number(shard) + 1}:${inner}` },
+      },
+    );
     expect(response.status).toBe(200);
-    expect(spy.opened).toEqual(["first-unconstrained"]);
+    expect(spy.sessions).toEqual(["first-unconstrained"]);
     expect(bookmarkOf(response).startsWith(`s${shard}:`)).toBe(true);
   });
 
   it("PUT, PATCH, POST and DELETE start at the primary, even with a bookmark", async () => {
     const { user, token } = await signedIn();
-    const spy = sessionSpy();
+    const spy = watchD1(d1Of(user.id));
     const bookmark = bookmarkOf(await api(ME, { token }));
     const writes: [string, string, unknown][] = [
       ["PUT", PROFILE, newProfile],
@@ -331,28 +278,36 @@ describe("where a request's session starts", () => {
       ["DELETE", DELETION, undefined],
     ];
     for (const [method, path, json] of writes) {
-      const response = await apiWith(path, onShardOf(user.id, spy.wrap), {
-        method,
-        token,
-        json,
-        headers: { "x-d1-bookmark": bookmark },
-      });
+      const response = await apiWith(
+        path,
+        onShardOf(user.id, () => spy.d1),
+        {
+          method,
+          token,
+          json,
+          headers: { "x-d1-bookmark": bookmark },
+        },
+      );
       expect({ method, status: response.status }).toEqual({ method, status: 200 });
       bookmarkOf(response);
     }
-    expect(spy.opened).toEqual(["first-primary", "first-primary", "first-primary", "first-primary"]);
+    expect(spy.sessions).toEqual(["first-primary", "first-primary", "first-primary", "first-primary"]);
   });
 
   it("a refused write (401 for an unknown user) also started at the primary", async () => {
-    const spy = sessionSpy();
     const unknown = newObjectId();
-    const response = await apiWith(PROFILE, onShardOf(unknown, spy.wrap), {
-      method: "PUT",
-      token: await tokenFor(unknown),
-      json: newProfile,
-    });
+    const spy = watchD1(d1Of(unknown));
+    const response = await apiWith(
+      PROFILE,
+      onShardOf(unknown, () => spy.d1),
+      {
+        method: "PUT",
+        token: await tokenFor(unknown),
+        json: newProfile,
+      },
+    );
     expect(response.status).toBe(401);
-    expect(spy.opened).toEqual(["first-primary"]);
+    expect(spy.sessions).toEqual(["first-primary"]);
   });
 });
 

@@ -5,23 +5,14 @@ import { accountCleanupJobs, follows, users } from "../src/db/schema";
 import { drainAccount } from "../src/jobs/account-drain";
 import { shardBinding, shardOf } from "../src/lib/shards";
 import { writeFollow } from "../src/users/follows";
-import {
-  auditEvents,
-  DAY_MS,
-  DELETION,
-  insertUsers,
-  isErased,
-  KEPT_COLUMNS,
-  rawUser,
-  userRow,
-} from "./deletion-helpers";
-import { wrapped } from "./fault-bindings";
-import { call, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
+import { watchD1 } from "./d1-observer";
+import { auditEvents, DAY_MS, DELETION, isErased, KEPT_COLUMNS, rawUser } from "./deletion-helpers";
+import { call, createUser, createUsers, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
 import { drainJobs, heldJobs, runCron } from "./jobs";
 
 // The Cron Trigger finalizes through the jobs queue: one message per due account, then the
 // account's rows drained in bounded chunks. Counted, not timed: rows read and written come from
-// D1's own `meta`, read through a wrapped binding.
+// D1's own `meta`, read through the watched binding (test/d1-observer.ts).
 
 // The tests that make thousands of accounts with one SQL statement, for speed, put them all on the
 // first shard on purpose: the Worker (cron and queue) runs with every bucket pinned there, and the
@@ -29,46 +20,6 @@ import { drainJobs, heldJobs, runCron } from "./jobs";
 const PINNED = { SHARD_OF_BUCKET: "0-1023:0" } as Partial<Env>;
 const pinnedEnv = { ...env, ...PINNED } as Env;
 const pinnedShard = shardBinding(pinnedEnv, 0);
-
-type Meta = { rows_read: number; rows_written: number };
-
-/** `real` (a shard's binding) recording every batch's rows read and written (summed over its statements). */
-function meteredD1(real: D1Database) {
-  const batches: { read: number; written: number; sql: string[] }[] = [];
-  const statements: { read: number; sql: string }[] = [];
-  const d1 = wrapped(real, {
-    batch: async (list: D1PreparedStatement[]) => {
-      const results = await real.batch(list);
-      const metas = results.map((result) => result.meta as unknown as Meta);
-      batches.push({
-        read: metas.reduce((sum, meta) => sum + meta.rows_read, 0),
-        written: metas.reduce((sum, meta) => sum + meta.rows_written, 0),
-        sql: [],
-      });
-      return results;
-    },
-    prepare: (query: string) => {
-      const statement = real.prepare(query);
-      const record = (result: D1Result) => {
-        statements.push({ read: (result.meta as unknown as Meta).rows_read, sql: query });
-        return result;
-      };
-      const bindable = (prepared: D1PreparedStatement): D1PreparedStatement =>
-        wrapped(prepared, {
-          bind: (...values: unknown[]) => bindable(prepared.bind(...values)),
-          all: () => prepared.all().then(record),
-          run: () => prepared.run().then(record),
-          raw: (options?: { columnNames?: boolean }) =>
-            prepared.all().then((result) => {
-              record(result);
-              return (prepared as D1PreparedStatement).raw(options as { columnNames: true });
-            }),
-        });
-      return bindable(statement);
-    },
-  });
-  return { d1, batches, statements };
-}
 
 /**
  * `count` users made by SQL (a recursive CTE) on the pinned shard, ids `{prefix}{n}`; optionally all
@@ -117,33 +68,29 @@ async function counters(d1: D1Database, userId: string) {
 
 describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, () => {
   it("erases the person in one small batch, then drains the edges in chunks of at most FINALIZE_CHUNK_ROWS rows", async () => {
-    const [celebrity] = [
-      userRow({
-        accountDeletionStatus: "pending",
-        accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
-      }),
-    ];
-    if (!celebrity?.id) throw new Error("no row");
     // Every account on the pinned shard: the fans are made by SQL there.
-    await insertUsers([celebrity], pinnedEnv);
+    const celebrity = await createUser(
+      { accountDeletionStatus: "pending", accountDeletionScheduledFor: new Date(Date.now() - DAY_MS) },
+      pinnedEnv,
+    );
     await bulkUsers("fan", 100_000, { followee: celebrity.id });
-    const bystander = userRow();
-    await insertUsers([bystander], pinnedEnv);
-    await writeFollow(pinnedEnv, "fan00000001", bystander.id as string);
+    const bystander = await createUser({}, pinnedEnv);
+    await writeFollow(pinnedEnv, "fan00000001", bystander.id);
     expect(await counters(pinnedShard, celebrity.id)).toEqual({ followers: 100_000, following: 0 });
 
     await runCron(new Date(), PINNED, { drain: false });
     // The queued work, through the metered binding: its first batch is the finalization.
-    const metered = meteredD1(pinnedShard);
+    const metered = watchD1(pinnedShard);
     const report = await drainJobs({ ...PINNED, USERS_0: metered.d1, FINALIZE_CHUNK_ROWS: "4000" });
     expect(report.deadLettered).toEqual([]);
 
-    const [finalization, ...chunks] = metered.batches;
+    const batches = metered.trips.filter((trip) => trip.kind === "batch");
+    const [finalization, ...chunks] = batches;
     // The finalization batch erased the person and took a first, bounded chunk of the edges.
-    expect(finalization?.written).toBeGreaterThan(0);
-    expect(finalization?.written).toBeLessThanOrEqual(4000);
+    expect(finalization?.rowsWritten).toBeGreaterThan(0);
+    expect(finalization?.rowsWritten).toBeLessThanOrEqual(4000);
     expect(chunks.length).toBeGreaterThanOrEqual(50);
-    const largest = Math.max(...metered.batches.map((batch) => batch.written));
+    const largest = Math.max(...batches.map((batch) => batch.rowsWritten));
     expect(largest).toBeLessThanOrEqual(4000);
 
     for (const db of everyShardDb()) {
@@ -160,7 +107,7 @@ describe("finalizing an account with 100,000 followers", { timeout: 120_000 }, (
       )
       .first<{ n: number }>();
     expect(wrong?.n).toBe(0);
-    expect(await counters(pinnedShard, bystander.id as string)).toEqual({ followers: 1, following: 0 });
+    expect(await counters(pinnedShard, bystander.id)).toEqual({ followers: 1, following: 0 });
     const row = (await rawUser(celebrity.id, pinnedEnv)) ?? {};
     for (const [column, value] of Object.entries(row)) {
       if (!KEPT_COLUMNS.has(column))
@@ -174,14 +121,17 @@ describe("the due selection", { timeout: 120_000 }, () => {
   it("reads the 50 due accounts, not the 10,000 still in their grace period", async () => {
     await bulkUsers("grace", 10_000, { scheduledInMs: 7 * DAY_MS });
     await bulkUsers("due", 50, { dueAgoMs: DAY_MS });
-    const metered = meteredD1(pinnedShard);
+    const metered = watchD1(pinnedShard, { meterSelects: true });
     await runCron(new Date(), { ...PINNED, USERS_0: metered.d1 }, { drain: false });
     const finalizations = heldJobs().filter((job) => job.kind === "finalize-account");
     expect(finalizations).toHaveLength(50);
-    const dueReads = metered.statements.filter((statement) =>
-      statement.sql.includes("account_deletion_scheduled_for"),
+    const dueReads = metered.trips.filter(
+      (trip) =>
+        trip.kind === "statement" && trip.sql.some((sql) => sql.includes("account_deletion_scheduled_for")),
     );
-    const read = dueReads.reduce((sum, statement) => sum + statement.read, 0);
+    expect(dueReads.length).toBeGreaterThan(0);
+    const read = dueReads.reduce((sum, trip) => sum + trip.rowsRead, 0);
+    expect(read).toBeGreaterThanOrEqual(50);
     expect(read).toBeLessThanOrEqual(50 + 5);
     const plan = await pinnedShard
       .prepare(
@@ -198,35 +148,20 @@ describe("the due selection", { timeout: 120_000 }, () => {
 
 describe("one account whose finalization always fails", { timeout: 120_000 }, () => {
   it("is dead-lettered while the 49 others are finalized", async () => {
-    const rows = Array.from({ length: 50 }, (_, index) =>
-      userRow({
-        accountDeletionStatus: "pending",
+    const created = await createUsers(
+      Array.from({ length: 50 }, (_, index) => ({
+        accountDeletionStatus: "pending" as const,
         accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
         accountDeletionScheduledFor: new Date(Date.now() - DAY_MS + index),
-      }),
+      })),
     );
-    await insertUsers(rows);
-    const ids = rows.map((row) => row.id as string);
+    const ids = created.map((user) => user.id);
     const poison = ids[7] as string;
     // Its finalization batch, on its shard, always throws; everything else reaches the real binding.
-    const poisoned = new WeakSet<object>();
     const poisoning = (real: D1Database) =>
-      wrapped(real, {
-        prepare: (query: string) => {
-          const statement = real.prepare(query);
-          return wrapped(statement, {
-            bind: (...values: unknown[]) => {
-              const bound = statement.bind(...values);
-              if (values.includes(poison)) poisoned.add(bound);
-              return bound;
-            },
-          });
-        },
-        batch: (list: D1PreparedStatement[]) =>
-          list.some((statement) => poisoned.has(statement))
-            ? Promise.reject(new Error("simulated poison account"))
-            : real.batch(list),
-      });
+      watchD1(real, {
+        faults: { failBatch: (_n, statements) => statements.some((sent) => sent.values.includes(poison)) },
+      }).d1;
     const report = await runCron(new Date(), onShardOf(poison, poisoning));
     expect(report?.deadLettered).toEqual([{ kind: "finalize-account", userId: poison }]);
     const statuses = new Map<string | null, number>();
@@ -239,7 +174,7 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
       }
     }
     expect(Object.fromEntries(statuses)).toEqual({ finalized: 49, pending: 1 });
-    expect((await rawUser(poison))?.name).toBe("Bulk");
+    expect((await rawUser(poison))?.name).toBe(created[7]?.name);
     // The next run, with D1 healthy, finalizes it.
     await runCron(new Date());
     expect((await rawUser(poison))?.account_deletion_status).toBe("finalized");
@@ -247,14 +182,15 @@ describe("one account whose finalization always fails", { timeout: 120_000 }, ()
 });
 
 describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
+  /** An account whose grace period ended yesterday. */
+  const DUE = {
+    accountDeletionStatus: "pending" as const,
+    accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
+    accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
+  };
+
   it("two deliveries of one account's finalization finalize it once", async () => {
-    const row = userRow({
-      accountDeletionStatus: "pending",
-      accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
-      accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
-    });
-    await insertUsers([row]);
-    const id = row.id as string;
+    const { id } = await createUser(DUE);
     await runCron(new Date(), {}, { drain: false });
     await runCron(new Date());
     expect(await auditEvents(id)).toEqual([{ event: "deletion_finalized", source: "cron" }]);
@@ -262,13 +198,7 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
 
   it("a cancel racing the queued finalization ends cancelled (intact) or finalized, never both", async () => {
     for (let round = 0; round < 6; round += 1) {
-      const row = userRow({
-        accountDeletionStatus: "pending",
-        accountDeletionRequestedAt: new Date(Date.now() - 30 * DAY_MS),
-        accountDeletionScheduledFor: new Date(Date.now() - DAY_MS),
-      });
-      await insertUsers([row]);
-      const id = row.id as string;
+      const { id, name } = await createUser(DUE);
       const token = await tokenFor(id);
       const [response] = await Promise.all([
         call(DELETION, { method: "DELETE", token }),
@@ -278,7 +208,7 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
       const events = (await auditEvents(id)).map((event) => event.event);
       if (stored.account_deletion_status === "cancelled") {
         expect(response.status).toBe(200);
-        expect(stored.name).toBe("Bulk");
+        expect(stored.name).toBe(name);
         expect(events).toEqual(["deletion_cancelled"]);
       } else {
         expect(stored.account_deletion_status).toBe("finalized");
@@ -289,11 +219,10 @@ describe("the deletion cron and concurrency", { timeout: 60_000 }, () => {
   });
 
   it("a drain message for an account that was never finalized changes nothing", async () => {
-    const live = userRow();
-    const fan = userRow();
-    await insertUsers([live, fan]);
-    await writeFollow(env, fan.id as string, live.id as string);
-    const liveId = live.id as string;
+    const [live, fan] = await createUsers([{}, {}]);
+    if (!live || !fan) throw new Error("no users");
+    await writeFollow(env, fan.id, live.id);
+    const liveId = live.id;
     const outcome = await drainAccount(env, dbOf(liveId), shardOf(env, liveId), liveId, "followers", {
       chunks: 3,
       ms: 1000,

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { accountEvents, users } from "../src/db/schema";
+import { accountEvents } from "../src/db/schema";
 import { clearFlagCache } from "../src/flags/flags";
 import { newObjectId } from "../src/lib/ids";
-import { shardBinding, shardDbOf, shardOf } from "../src/lib/shards";
+import { shardBinding, shardOf } from "../src/lib/shards";
 import { call, createUser, d1Of, dbOf, tokenFor } from "./helpers";
 
 // Shared by the account-deletion, account-lock, feature-flags, finalize and deletion-cron tests.
@@ -123,147 +123,6 @@ export function personalData(tag = newObjectId().slice(-8)) {
     lastLogin: new Date(Date.now() - DAY_MS),
     accountDeletionReason: `reason ${tag}`,
   };
-}
-
-type NewUser = typeof users.$inferInsert;
-
-/**
- * Inserts many users with Drizzle, each on its shard in `layout` (the test env unless a test pins
- * the buckets its own way), in chunks that stay under D1's 100 bound parameters a statement.
- */
-export async function insertUsers(rows: NewUser[], layout: Env = env): Promise<void> {
-  const byShard = Map.groupBy(rows, (row) => shardOf(layout, row.id));
-  for (const shardRows of byShard.values()) {
-    const [first] = shardRows;
-    if (!first) continue;
-    const db = shardDbOf(layout, first.id);
-    const perRow = db.insert(users).values([first]).toSQL().params.length;
-    const size = Math.max(1, Math.floor(100 / perRow));
-    const statements = [];
-    for (let start = 0; start < shardRows.length; start += size) {
-      statements.push(db.insert(users).values(shardRows.slice(start, start + size)));
-    }
-    const [head, ...rest] = statements;
-    if (head) await db.batch([head, ...rest]);
-  }
-}
-
-/** A complete user row for `insertUsers` (no triggers are skipped: counters rows are created). */
-export function userRow(overrides: Partial<NewUser> = {}): NewUser {
-  const id = overrides.id ?? newObjectId();
-  const now = new Date();
-  return {
-    id,
-    username: `bulk_${id}`,
-    name: "Bulk",
-    surname: "User",
-    email: `bulk.${id}@example.com`,
-    isRegistrationComplete: true,
-    privacyPolicyAccepted: true,
-    termsOfUseAccepted: true,
-    consentFormAccepted: true,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
-}
-
-// ---- Wrapped bindings -------------------------------------------------------------------
-
-const EXECUTING = new Set<PropertyKey>(["all", "run", "raw", "first"]);
-
-export type D1Counts = { batches: number; statements: number; readonly total: number };
-
-type BatchHook = (
-  call: number,
-  statements: D1PreparedStatement[],
-  d1: D1Database,
-) => D1PreparedStatement[] | Promise<D1PreparedStatement[]>;
-
-/**
- * A shard's binding (`d1Of(userId)`: the database the work happens on) behind a Proxy that counts
- * D1 calls: each `batch()` is one call, and so is each prepared statement executed on its own
- * (`all`, `run`, `raw`, `first`). `onBatch` may change a batch's statements (to make it fail part
- * way) before D1 runs it.
- */
-export function countingD1(d1: D1Database, onBatch?: BatchHook) {
-  const counts = {
-    batches: 0,
-    statements: 0,
-    get total() {
-      return this.batches + this.statements;
-    },
-  };
-  const unwrap = new WeakMap<object, D1PreparedStatement>();
-  const wrapStatement = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const proxy = new Proxy(statement, {
-      get(target, property) {
-        if (property === "bind") {
-          return (...values: unknown[]) => wrapStatement(target.bind(...values));
-        }
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        if (EXECUTING.has(property)) {
-          return (...args: unknown[]) => {
-            counts.statements += 1;
-            return value.apply(target, args);
-          };
-        }
-        return value.bind(target);
-      },
-    });
-    unwrap.set(proxy, statement);
-    return proxy;
-  };
-  const proxy = new Proxy(d1, {
-    get(target, property) {
-      if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query));
-      if (property === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          counts.batches += 1;
-          const real = statements.map((statement) => unwrap.get(statement) ?? statement);
-          const sent = onBatch ? await onBatch(counts.batches, real, target) : real;
-          return target.batch(sent);
-        };
-      }
-      if (property === "exec") {
-        return (query: string) => {
-          counts.statements += 1;
-          return target.exec(query);
-        };
-      }
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { d1: proxy, counts };
-}
-
-/**
- * A binding whose listed methods fail (as an outage would): a rejected promise, or with "throws" a
- * synchronous throw; the rest pass through.
- */
-export function failing<T extends object>(
-  binding: T,
-  methods: (keyof T)[],
-  how: "rejects" | "throws" = "rejects",
-  message = "simulated outage",
-) {
-  const calls = { count: 0 };
-  const wrapped = new Proxy(binding, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      if (methods.includes(property as keyof T)) {
-        return () => {
-          calls.count += 1;
-          if (how === "throws") throw new Error(message);
-          return Promise.reject(new Error(message));
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { binding: wrapped, calls };
 }
 
 // ---- Dates in human messages ------------------------------------------------------------

@@ -4,45 +4,24 @@ import { describe, expect, it } from "vitest";
 import { emails, usernames } from "../src/db/directory-schema";
 import { dataExports, users } from "../src/db/schema";
 import { newObjectId } from "../src/lib/ids";
-import { shardBinding, shardBindings, shardDbOf, shardOf } from "../src/lib/shards";
+import { shardBinding, shardBindings, shardDbOf } from "../src/lib/shards";
 import { directoryOf, emailHash } from "../src/users/directory";
 import { writeFollows } from "../src/users/follows";
-import { countRoundTrips } from "./d1-counter";
-import { registerInDirectory } from "./directory-helpers";
-import { wrapped } from "./fault-bindings";
-import { apiWith, tokenFor } from "./helpers";
+import { watchD1 } from "./d1-observer";
+import { apiWith, createUser, idOnShard, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 
-// The directory is the one judge of usernames and emails across the shards. Here the buckets are
-// spread over the suite's four shards (SHARD_OF_BUCKET empty), and users are placed on chosen shards.
+// The directory is the one judge of usernames and emails across the shards: the suite's four
+// shards, with users placed on chosen ones.
 
-const SPREAD = { SHARD_OF_BUCKET: "" } as const;
-const spreadEnv = { ...env, ...SPREAD } as Env;
 const directory = directoryOf(env);
-let sequence = 0;
 
 /** A registered user on `shard`: the row on its shard, its name and email in the directory. */
 async function userOnShard(shard: number) {
-  let id = newObjectId();
-  while (shardOf(spreadEnv, id) !== shard) id = newObjectId();
-  sequence += 1;
-  const now = new Date();
-  const [row] = await shardDbOf(spreadEnv, id)
-    .insert(users)
-    .values({
-      id,
-      username: `d${id.slice(-8)}_${sequence}`,
-      email: `dir${sequence}.${id.slice(-6)}@example.com`,
-      isRegistrationComplete: true,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  if (!row) throw new Error("user not inserted");
-  await registerInDirectory(row);
-  const token = await tokenFor(id);
+  const row = await createUser({ id: idOnShard(shard) });
+  const token = await tokenFor(row.id);
   const send = (path: string, init: RequestInit & { json?: unknown }, overrides: Partial<Env> = {}) =>
-    apiWith(path, { ...SPREAD, ...overrides }, { ...init, token }).then(async (response) => ({
+    apiWith(path, overrides, { ...init, token }).then(async (response) => ({
       status: response.status,
       body: (await response.json()) as { errors: string[] },
     }));
@@ -57,10 +36,7 @@ async function userOnShard(shard: number) {
 
 const storedName = async (userId: string) =>
   (
-    await shardDbOf(spreadEnv, userId)
-      .select({ username: users.username })
-      .from(users)
-      .where(eq(users.id, userId))
+    await shardDbOf(env, userId).select({ username: users.username }).from(users).where(eq(users.id, userId))
   )[0]?.username;
 
 const claimOf = async (username: string) =>
@@ -92,13 +68,8 @@ describe("usernames across shards", () => {
   it("a claim whose shard write fails is given back at once; one left pending is settled by the cron", async () => {
     const user = await userOnShard(3);
     const wanted = `fail_${newObjectId().slice(-8)}`;
-    const real = shardBinding(spreadEnv, 3);
-    const failingShard = wrapped(real, {
-      withSession: (constraint?: string) =>
-        wrapped(real.withSession(constraint), {
-          batch: () => Promise.reject(new Error("simulated shard outage")),
-        }),
-    });
+    const real = shardBinding(env, 3);
+    const failingShard = watchD1(real, { faults: { failBatch: () => true } }).d1;
     const failed = await user.rename(wanted, { USERS_3: failingShard } as Partial<Env>);
     expect(failed.status).toBe(500);
     expect(await claimOf(wanted)).toBeUndefined();
@@ -113,12 +84,12 @@ describe("usernames across shards", () => {
     await directory
       .insert(usernames)
       .values({ username: applied, userId: user.row.id, claimedAt: stale, pendingSince: stale });
-    await shardDbOf(spreadEnv, user.row.id)
+    await shardDbOf(env, user.row.id)
       .update(users)
       .set({ username: applied })
       .where(eq(users.id, user.row.id));
 
-    await runCron(new Date(), SPREAD);
+    await runCron(new Date());
     expect(await claimOf(wanted)).toBeUndefined();
     expect(await claimOf(applied)).toMatchObject({ userId: user.row.id, pendingSince: null });
     // The name it had before is held for it, no longer claimed.
@@ -152,23 +123,22 @@ describe("a data export across shards", () => {
     const owner = await userOnShard(0);
     const others = await Promise.all([0, 1, 2, 3].map((shard) => userOnShard(shard)));
     await writeFollows(
-      spreadEnv,
+      env,
       others.flatMap((other) => [
         { followerId: other.row.id, followeeId: owner.row.id, createdAt: new Date() },
         { followerId: owner.row.id, followeeId: other.row.id, createdAt: new Date() },
       ]),
     );
-    const counters = shardBindings(env).map((binding) => countRoundTrips(binding));
+    const counters = shardBindings(env).map((binding) => watchD1(binding));
     const counted = Object.fromEntries(counters.map((counter, shard) => [`USERS_${shard}`, counter.d1]));
-    const started = await apiWith(
-      "/api/v1/users/me/data-export",
-      { ...SPREAD, ...counted },
-      { method: "POST", token: await tokenFor(owner.row.id) },
-    );
+    const started = await apiWith("/api/v1/users/me/data-export", counted, {
+      method: "POST",
+      token: await tokenFor(owner.row.id),
+    });
     expect(started.status).toBe(202);
     // The request and the build (drained with the same bindings) touched shard 0 alone.
     expect(counters.map((counter) => counter.counts.total > 0)).toEqual([true, false, false, false]);
-    const [row] = await shardDbOf(spreadEnv, owner.row.id)
+    const [row] = await shardDbOf(env, owner.row.id)
       .select({ objectKey: dataExports.objectKey, status: dataExports.status })
       .from(dataExports)
       .where(eq(dataExports.userId, owner.row.id));

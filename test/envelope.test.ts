@@ -1,5 +1,16 @@
 import { describe, expect, it, vi } from "vitest";
-import { api, apiWith, call, createUser, type Envelope, ISO_UTC, onEveryShard, tokenFor } from "./helpers";
+import { watchD1 } from "./d1-observer";
+import {
+  api,
+  apiWith,
+  call,
+  createUser,
+  type Envelope,
+  ISO_UTC,
+  messageOf,
+  onEveryShard,
+  tokenFor,
+} from "./helpers";
 
 const ENVELOPE_KEYS = ["data", "errors", "isSuccess", "statusCode", "timestamp"];
 
@@ -14,20 +25,12 @@ function expectErrorEnvelope(status: number, body: Envelope) {
   expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
 }
 
-/** A D1 binding whose every use fails, with a detail that must never reach the client. */
+/** Every shard's D1 is unreachable, with a detail that must never reach the client. */
 const SECRET_DETAIL = "D1_ERROR: disk I/O at /var/secret/shard-7";
-const brokenD1 = new Proxy({} as D1Database, {
-  get() {
-    return () => {
-      throw new Error(SECRET_DETAIL);
-    };
-  },
-});
-
 const fetchWithBrokenDb = (path: string, headers: Record<string, string> = {}) =>
   apiWith(
     path,
-    onEveryShard(() => brokenD1),
+    onEveryShard((shard) => watchD1(shard, { faults: { unavailable: true, message: SECRET_DETAIL } }).d1),
     { headers },
   );
 
@@ -47,17 +50,14 @@ describe("error envelopes", () => {
     const { status, body } = await call("/api/v1/health", { headers: { "X-Platform": "ios" } });
     expect(status).toBe(400);
     expectErrorEnvelope(400, body);
-    expect(body.errors[0]).toBe("Validation failed");
+    expect(body.errors[0]).toBe(messageOf("status.400"));
   });
 
   it("401 for a missing token, with the RFC 6750 challenge and the reason", async () => {
     const { status, body, response } = await call("/api/v1/users/me");
     expect(status).toBe(401);
     expectErrorEnvelope(401, body);
-    expect(body.errors).toEqual([
-      "Authentication required",
-      "No bearer token was sent: send Authorization: Bearer <token>",
-    ]);
+    expect(body.errors).toEqual([messageOf("status.401"), messageOf("auth.missing")]);
     expect(response.headers.get("www-authenticate")).toBe('Bearer realm="api"');
   });
 
@@ -66,7 +66,7 @@ describe("error envelopes", () => {
     expect(status).toBe(404);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expectErrorEnvelope(404, body);
-    expect(body.errors).toEqual(["Resource not found"]);
+    expect(body.errors).toEqual([messageOf("status.404")]);
   });
 
   it("405 with Allow for a known path with a method it does not serve", async () => {
@@ -75,8 +75,8 @@ describe("error envelopes", () => {
     expectErrorEnvelope(405, body);
     expect(response.headers.get("allow")).toBe("GET, HEAD");
     expect(body.errors).toEqual([
-      "Method not allowed",
-      "DELETE is not allowed on this path; allowed: GET, HEAD",
+      messageOf("status.405"),
+      messageOf("request.methodNotAllowed", "en", { method: "DELETE", allowed: "GET, HEAD" }),
     ]);
   });
 
@@ -116,7 +116,7 @@ describe("error envelopes", () => {
     const text = await response.text();
     const body = JSON.parse(text) as Envelope;
     expectErrorEnvelope(500, body);
-    expect(body.errors).toEqual(["Internal server error"]);
+    expect(body.errors).toEqual([messageOf("status.500")]);
     expect(text).not.toContain("D1_ERROR");
     expect(text).not.toContain("secret");
     expect(text).not.toMatch(/stack|at \w+ \(/i);
@@ -134,7 +134,7 @@ describe("error envelopes", () => {
     });
     expect(response.status).toBe(500);
     expect(response.headers.get("content-language")).toBe("tr");
-    expect(((await response.json()) as Envelope).errors).toEqual(["Sunucu hatası"]);
+    expect(((await response.json()) as Envelope).errors).toEqual([messageOf("status.500", "tr")]);
   });
 });
 
@@ -183,7 +183,7 @@ describe("errors[0] is the seed's text in the request's language", () => {
     const { response, body } = await call("/api/v1/nope", {
       headers: { "Accept-Language": "de-DE,tr;q=0.5" },
     });
-    expect(body.errors[0]).toBe("Kaynak bulunamadı");
+    expect(body.errors[0]).toBe(messageOf("status.404", "tr"));
     expect(response.headers.get("content-language")).toBe("tr");
   });
 

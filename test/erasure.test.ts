@@ -7,17 +7,17 @@ import { accountEvents, liveStreams, mediaPrefixJobs, users } from "../src/db/sc
 import { newObjectId } from "../src/lib/ids";
 import { shardBindings } from "../src/lib/shards";
 import { type ColumnPlan, ERASURE } from "../src/users/erasure";
+import { watchD1 } from "./d1-observer";
 import {
-  countingD1,
   DAY_MS,
   DELETION,
   FINALIZE_NOW,
-  failing,
   personalData,
   rawUser,
   setFinalizeNowFlag,
 } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
+import { failing } from "./fault-bindings";
 import { call, callWith, createUser, d1Of, dbOf, everyShardDb, onShardOf, tokenFor } from "./helpers";
 import { afterStall, runCron } from "./jobs";
 
@@ -283,11 +283,9 @@ describe("faults injected in R2, D1 and the queue end, after one more cron run, 
 
     // B's shard breaks every batch longer than five statements (its finalization) part way.
     const brokenD1 = (shard: D1Database) =>
-      countingD1(shard, (_call, statements, d1) =>
-        statements.length > 5
-          ? [...statements.slice(0, 3), d1.prepare("SELECT json('{')"), ...statements.slice(3)]
-          : statements,
-      ).d1;
+      watchD1(shard, {
+        faults: { breakBatchAt: (_n, statements) => (statements.length > 5 ? 3 : undefined) },
+      }).d1;
     // B's finalization fails every time: retried by the queue, then dead-lettered; nothing half done.
     const failedRun = await runCron(new Date(), { ...faults, ...onShardOf(b.id, brokenD1) });
     expect(failedRun?.deadLettered).toContainEqual({ kind: "finalize-account", userId: b.id });

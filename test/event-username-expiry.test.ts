@@ -4,8 +4,8 @@ import { AccountEventSchema } from "../src/account-events/account-events.schema"
 import { publishAccountEvents } from "../src/account-events/publish";
 import { eraseStaleEventUsernames } from "../src/account-events/username-expiry";
 import { settings } from "../src/lib/settings";
-import { failing } from "./deletion-helpers";
 import { outboxOf, recordingQueue } from "./event-helpers";
+import { failing } from "./fault-bindings";
 import { callWith, createUser, dbOf, tokenFor } from "./helpers";
 import { runCron } from "./jobs";
 

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 
-// Fault injection by wrapping the real local bindings: every call not named here goes through.
+// Fault injection by wrapping the real local bindings (R2, KV, Queues, Images): every call not
+// named here goes through. D1's faults are test/d1-observer.ts's.
 
 /** `target` with `methods` replaced; everything else is the real binding, bound to it. */
 export function wrapped<T extends object>(
@@ -14,6 +15,25 @@ export function wrapped<T extends object>(
       return typeof value === "function" ? value.bind(object) : value;
     },
   });
+}
+
+/**
+ * A binding whose listed methods fail (as an outage would): a rejected promise, or with "throws" a
+ * synchronous throw; the rest pass through. `calls.count` counts the failed calls.
+ */
+export function failing<T extends object>(
+  binding: T,
+  methods: (keyof T & string)[],
+  how: "rejects" | "throws" = "rejects",
+  message = "simulated outage",
+) {
+  const calls = { count: 0 };
+  const fail = () => {
+    calls.count += 1;
+    if (how === "throws") throw new Error(message);
+    return Promise.reject(new Error(message));
+  };
+  return { binding: wrapped(binding, Object.fromEntries(methods.map((method) => [method, fail]))), calls };
 }
 
 type MediaFault = "put" | "put-after-storing" | "delete";
@@ -44,35 +64,6 @@ export function recordingMedia(...faults: MediaFault[]) {
     },
   });
   return { bucket, calls };
-}
-
-/**
- * Wraps a D1 binding (a shard's: test/helpers.ts onShardOf) with faults inside the sessions it
- * opens (the app queries through one): `failBatch(n)` says whether the n-th batch (from 1) throws,
- * `failPrepare(sql)` whether preparing that statement throws.
- */
-export function faultyDb(faults: {
-  failBatch?: (n: number) => boolean;
-  failPrepare?: (sql: string) => boolean;
-}) {
-  let batches = 0;
-  const faulty = (session: D1DatabaseSession) =>
-    wrapped(session, {
-      batch: (statements: D1PreparedStatement[]) => {
-        batches += 1;
-        if (faults.failBatch?.(batches)) return Promise.reject(new Error("simulated batch failure"));
-        return session.batch(statements);
-      },
-      prepare: (sql: string) => {
-        if (faults.failPrepare?.(sql)) throw new Error("simulated statement failure");
-        return session.prepare(sql);
-      },
-    });
-  return (real: D1Database) =>
-    wrapped(real, {
-      withSession: (constraint?: D1SessionConstraint | D1SessionBookmark) =>
-        faulty(real.withSession(constraint)),
-    });
 }
 
 /** env.IMAGES whose transforms, after the first `succeeding`, reject (an outage by default). */

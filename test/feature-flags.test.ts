@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clearFlagCache, FEATURE_FLAGS } from "../src/flags/flags";
-import { DELETION, FINALIZE_NOW, FLAG, failing } from "./deletion-helpers";
+import { DELETION, FINALIZE_NOW, FLAG } from "./deletion-helpers";
+import { failing } from "./fault-bindings";
 import { call, callWith, createUser, ISO_UTC, tokenFor } from "./helpers";
 
 // The admin routes for feature flags, and what a KV outage means for a flag (off, never a 500).

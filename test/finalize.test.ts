@@ -18,13 +18,13 @@ import {
   auditEvents,
   DELETION,
   FINALIZE_NOW,
-  failing,
   isErased,
   KEPT_COLUMNS,
   personalData,
   rawUser,
   setFinalizeNowFlag,
 } from "./deletion-helpers";
+import { failing } from "./fault-bindings";
 import { progressiveJpeg } from "./fixtures";
 import { api, call, callWith, createUser, dbOf, everyShardDb, tokenFor } from "./helpers";
 import { afterStall, runCron } from "./jobs";

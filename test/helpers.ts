@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { sign } from "hono/jwt";
 import { expect } from "vitest";
 import { createDb } from "../src/db/client";
+import { emails, usernames } from "../src/db/directory-schema";
 import { users } from "../src/db/schema";
 import worker from "../src/index";
 import type { AccountHandle } from "../src/lib/account-handle";
@@ -11,9 +12,10 @@ import type { TokenEnv } from "../src/lib/app-env";
 import { requireToken } from "../src/lib/auth";
 import { clientHeaders } from "../src/lib/client-headers";
 import { d1Session } from "../src/lib/d1-session";
+import { type Language, type MessageKey, t } from "../src/lib/i18n";
 import { newObjectId } from "../src/lib/ids";
 import { shardBinding, shardBindings, shardDbOf, shardOf } from "../src/lib/shards";
-import { registerInDirectory } from "./directory-helpers";
+import { directoryOf, emailHash } from "../src/users/directory";
 import { drainJobs, heldJobsQueue } from "./jobs";
 
 /** A Drizzle client on the shard that holds `userId`, as the Worker finds it. */
@@ -43,37 +45,101 @@ export function onEveryShard(wrap: (d1: D1Database, shard: number) => D1Database
   ) as Partial<Env>;
 }
 
+/** A new user id whose shard in `layout` (the test env unless a test spreads the buckets its own way) is `shard`. */
+export function idOnShard(shard: number, layout: Env = env): string {
+  for (;;) {
+    const id = newObjectId();
+    if (shardOf(layout, id) === shard) return id;
+  }
+}
+
 type NewUser = Partial<typeof users.$inferInsert>;
+export type User = typeof users.$inferSelect;
 
 let sequence = 0;
 
-/** Inserts a complete user (unique username and email) on its shard and returns its row. */
-export async function createUser(overrides: NewUser = {}) {
+/** A complete user row, unique username and email, with `overrides` on top. */
+function completeUser(overrides: NewUser): typeof users.$inferInsert {
   sequence += 1;
   const id = overrides.id ?? newObjectId();
   const now = new Date();
-  const [row] = await dbOf(id)
-    .insert(users)
-    .values({
-      id,
-      // Not "user_…": the lookalike rule refuses a name made only of reserved words and digits
-      // ("user_12345678_5"), which a random id would give now and then.
-      username: `u${id.slice(-8)}_${sequence}`,
-      name: "Test",
-      surname: "User",
-      email: `user${sequence}.${id.slice(-6)}@example.com`,
-      isRegistrationComplete: true,
-      privacyPolicyAccepted: true,
-      termsOfUseAccepted: true,
-      consentFormAccepted: true,
-      createdAt: now,
-      updatedAt: now,
-      ...overrides,
-    })
-    .returning();
-  if (!row) throw new Error("user not inserted");
-  await registerInDirectory(row);
-  return row;
+  return {
+    id,
+    // Not "user_…": the lookalike rule refuses a name made only of reserved words and digits
+    // ("user_12345678_5"), which a random id would give now and then.
+    username: `u${id.slice(-8)}_${sequence}`,
+    name: "Test",
+    surname: "User",
+    email: `user${sequence}.${id.slice(-6)}@example.com`,
+    isRegistrationComplete: true,
+    privacyPolicyAccepted: true,
+    termsOfUseAccepted: true,
+    consentFormAccepted: true,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+/** `rows` in slices whose multi-row INSERT stays under D1's 100 bound parameters a statement. */
+function slices<T>(rows: T[], paramsPerRow: number): T[][] {
+  const size = Math.max(1, Math.floor(100 / paramsPerRow));
+  return Array.from({ length: Math.ceil(rows.length / size) }, (_, index) =>
+    rows.slice(index * size, (index + 1) * size),
+  );
+}
+
+/** What registration leaves in the directory: each user's username and email, claimed and applied. */
+async function registerInDirectory(registered: User[]) {
+  const directory = directoryOf(env);
+  const claimedAt = new Date();
+  const names = registered.flatMap(({ id, username }) =>
+    username ? [{ username, userId: id, claimedAt }] : [],
+  );
+  const hashes = await Promise.all(
+    registered.flatMap(({ id, email }) =>
+      email ? [emailHash(env, email).then((hash) => ({ emailHash: hash, userId: id, claimedAt }))] : [],
+    ),
+  );
+  const inserts = [
+    ...slices(names, 3).map((slice) => directory.insert(usernames).values(slice)),
+    ...slices(hashes, 3).map((slice) => directory.insert(emails).values(slice)),
+  ];
+  const [head, ...rest] = inserts;
+  if (head) await directory.batch([head, ...rest]);
+}
+
+/**
+ * Creates complete users as registration leaves them (the test's one way to make users): each
+ * row on its shard in `layout` (the test env unless a test spreads or pins the buckets its own
+ * way), its username and email claimed in the directory. One batch a shard; the stored rows come
+ * back in the order asked.
+ */
+export async function createUsers(overrides: NewUser[], layout: Env = env): Promise<User[]> {
+  const rows = overrides.map(completeUser);
+  const stored = new Map<string, User>();
+  for (const shardRows of Map.groupBy(rows, (row) => shardOf(layout, row.id)).values()) {
+    const db = shardDbOf(layout, shardRows[0]?.id ?? "");
+    const paramsPerRow = db.insert(users).values(shardRows.slice(0, 1)).toSQL().params.length;
+    const [head, ...rest] = slices(shardRows, paramsPerRow).map((slice) =>
+      db.insert(users).values(slice).returning(),
+    );
+    if (!head) continue;
+    for (const inserted of await db.batch([head, ...rest])) {
+      for (const row of inserted) stored.set(row.id, row);
+    }
+  }
+  const created = rows.flatMap((row) => stored.get(row.id) ?? []);
+  if (created.length !== rows.length) throw new Error("user not inserted");
+  await registerInDirectory(created);
+  return created;
+}
+
+/** One user, as `createUsers` makes them. */
+export async function createUser(overrides: NewUser = {}, layout: Env = env): Promise<User> {
+  const [user] = await createUsers([overrides], layout);
+  if (!user) throw new Error("user not inserted");
+  return user;
 }
 
 /** An HS256 token for `sub`, valid for an hour unless `claims` says otherwise. */
@@ -96,6 +162,16 @@ export async function accountHandleOf(userId: string): Promise<AccountHandle> {
   if (!handle) throw new Error(`no account handle for ${userId}`);
   return handle;
 }
+
+/**
+ * A catalog message (src/lib/i18n.ts) as a client reads it, `{name}` placeholders filled from
+ * `params`: tests assert messages through this, and pin the contract's exact wording only on purpose.
+ */
+export const messageOf = (
+  key: MessageKey,
+  language: Language = "en",
+  params?: Record<string, string | number>,
+) => t(language, key, params);
 
 /** The response envelope, as a client reads it. */
 export type Envelope<T = unknown> = {

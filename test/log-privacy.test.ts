@@ -1,41 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { watchD1 } from "./d1-observer";
 import { apiWith, createUser, onShardOf, tokenFor } from "./helpers";
 
-/** A D1 binding whose UPDATE statements fail, inside the request's session. */
-function failingUpdates(db: D1Database): D1Database {
-  const failUpdates = (session: D1DatabaseSession) =>
-    new Proxy(session, {
-      get(target, property, receiver) {
-        if (property !== "prepare") return Reflect.get(target, property, receiver);
-        return (query: string) => {
-          const statement = target.prepare(query);
-          if (!/^update/i.test(query)) return statement;
-          const fail = () => Promise.reject(new Error("D1_ERROR: simulated write failure"));
-          return new Proxy(statement, {
-            get(inner, name, innerReceiver) {
-              if (name === "bind")
-                return (...values: unknown[]) => failingStatement(inner.bind(...values), fail);
-              return Reflect.get(inner, name, innerReceiver);
-            },
-          });
-        };
-      },
-    });
-  const failingStatement = (statement: D1PreparedStatement, fail: () => Promise<never>) =>
-    new Proxy(statement, {
-      get(target, name, receiver) {
-        if (name === "all" || name === "raw" || name === "run" || name === "first") return fail;
-        return Reflect.get(target, name, receiver);
-      },
-    });
-  return new Proxy(db, {
-    get(target, property, receiver) {
-      if (property === "withSession")
-        return (constraint?: string) => failUpdates(target.withSession(constraint));
-      return Reflect.get(target, property, receiver);
-    },
-  });
-}
+/** A shard whose UPDATE statements fail when they run. */
+const failingUpdates = (d1: D1Database) =>
+  watchD1(d1, { faults: { failStatement: (sql) => /^update/i.test(sql) } }).d1;
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -53,7 +22,7 @@ describe("the log of a failed request", () => {
     expect(response.status).toBe(500);
     const logged = lines.join("\n");
     expect(logged).toContain("unhandled error");
-    expect(logged).toContain("simulated write failure");
+    expect(logged).toContain("simulated D1 failure: statement");
     expect(logged).not.toContain("zeynep.private@example.com");
     expect(logged).not.toContain("Zeynep");
     expect(logged).not.toContain("Kaya");

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
-import { failingImages, faultyDb, recordingMedia } from "./fault-bindings";
+import { watchD1 } from "./d1-observer";
+import { failingImages, recordingMedia } from "./fault-bindings";
 import { gpsJpeg, gpsPng } from "./fixtures";
 import { callWith, createUser, dbOf, onShardOf, tokenFor, uploadPhoto } from "./helpers";
 
@@ -100,7 +101,8 @@ describe("photo upload: an R2 put that stores the object and then throws", () =>
   it("leaves the objects under the user's prefix and logs it when the outbox insert fails as well", async () => {
     const { user, token, before, oldKeys } = await userWithPhoto();
     const media = recordingMedia("put-after-storing", "delete");
-    const faulty = faultyDb({ failPrepare: (sql) => OUTBOX_INSERT.test(sql) });
+    const faulty = (d1: D1Database) =>
+      watchD1(d1, { faults: { failPrepare: (sql) => OUTBOX_INSERT.test(sql) } }).d1;
     const { result, lines } = await logged(() =>
       uploadWith(token, { MEDIA: media.bucket, ...onShardOf(user.id, faulty) }),
     );
@@ -127,7 +129,8 @@ describe("photo upload: an R2 put that stores the object and then throws", () =>
 describe("photo upload: after the D1 commit", () => {
   it("answers 200 and logs it when reading the outbox for the clean-up fails", async () => {
     const { user, token, oldKeys } = await userWithPhoto();
-    const faulty = faultyDb({ failPrepare: (sql) => OUTBOX_READ.test(sql) });
+    const faulty = (d1: D1Database) =>
+      watchD1(d1, { faults: { failPrepare: (sql) => OUTBOX_READ.test(sql) } }).d1;
     const { result, lines } = await logged(() => uploadWith(token, onShardOf(user.id, faulty)));
     expect(result.status).toBe(200);
     const current = await row(user.id);
@@ -146,7 +149,7 @@ describe("photo upload: after the D1 commit", () => {
   it("answers 200 when R2 deleted the old objects but removing their outbox rows fails", async () => {
     const { user, token, oldKeys } = await userWithPhoto();
     // Batch 1 swaps the photo; batch 2 removes the deleted keys from the outbox.
-    const faulty = faultyDb({ failBatch: (n) => n === 2 });
+    const faulty = (d1: D1Database) => watchD1(d1, { faults: { failBatch: (n) => n === 2 } }).d1;
     const { result, lines } = await logged(() => uploadWith(token, onShardOf(user.id, faulty)));
     expect(result.status).toBe(200);
     for (const key of oldKeys) expect(await env.MEDIA.head(key)).toBeNull();

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mediaOutbox, users } from "../src/db/schema";
-import { faultyDb, recordingMedia } from "./fault-bindings";
+import { watchD1 } from "./d1-observer";
+import { recordingMedia } from "./fault-bindings";
 import {
   emptyIdatPng,
   gif,
@@ -24,6 +25,7 @@ import {
   dbOf,
   type Envelope,
   everyShardDb,
+  messageOf,
   onShardOf,
   tokenFor,
 } from "./helpers";
@@ -203,8 +205,8 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     const { status, body } = await upload(token, formWith(gpsPng, "image/jpeg", "photo.jpg"));
     expect(status).toBe(400);
     expect(body.errors).toEqual([
-      "Validation failed",
-      "file: declared as image/jpeg but its content is image/png",
+      messageOf("status.400"),
+      messageOf("photo.typeMismatch", "en", { declared: "image/jpeg", actual: "image/png" }),
     ]);
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
   });
@@ -220,7 +222,7 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     const { status, body } = await upload(token, formWith(bytes, type));
     expect(status).toBe(415);
     expect(body).toMatchObject({ isSuccess: false, statusCode: 415, data: null });
-    expect(body.errors).toEqual(["Unsupported media type", "file: must be a JPEG, PNG or WebP image"]);
+    expect(body.errors).toEqual([messageOf("status.415"), messageOf("photo.unsupported")]);
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
     expect((await stored(user.id)).profilePhotoKey).toBeNull();
   });
@@ -233,10 +235,10 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     const { user, token } = await photoUser();
     const en = await upload(token, formWith(bytes, type));
     expect(en.status).toBe(415);
-    expect(en.body.errors).toEqual(["Unsupported media type", "file: could not be decoded as an image"]);
+    expect(en.body.errors).toEqual([messageOf("status.415"), messageOf("photo.undecodable")]);
     const tr = await upload(token, formWith(bytes, type), { "accept-language": "tr" });
     expect(tr.status).toBe(415);
-    expect(tr.body.errors).toEqual(["Desteklenmeyen medya türü", "file: görsel olarak çözümlenemedi"]);
+    expect(tr.body.errors).toEqual([messageOf("status.415", "tr"), messageOf("photo.undecodable", "tr")]);
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
     expect(await outboxRows()).toEqual([]);
   });
@@ -248,10 +250,7 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     const { user, token } = await photoUser();
     const { status, body } = await upload(token, formWith(bytes, "image/png"));
     expect(status).toBe(400);
-    expect(body.errors).toEqual([
-      "Validation failed",
-      "file: width and height must each be 32 to 8192 pixels",
-    ]);
+    expect(body.errors).toEqual([messageOf("status.400"), messageOf("photo.dimensions")]);
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual([]);
   });
 
@@ -263,7 +262,7 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     const { status, body } = await upload(token, formWith(padded(gpsJpeg, size), "image/jpeg"));
     expect(status).toBe(413);
     expect(body).toMatchObject({ isSuccess: false, statusCode: 413 });
-    expect(body.errors[0]).toBe("Payload too large");
+    expect(body.errors[0]).toBe(messageOf("status.413"));
     expect(body.errors[1]).toMatch(
       /^(file|body): must be at most \d+ bytes|^file: must be at most 5 MiB \(5242880 bytes\)$/,
     );
@@ -276,7 +275,7 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
     form.append("photo", new File([gpsJpeg], "photo.jpg", { type: "image/jpeg" }));
     const { status, body } = await upload(token, form);
     expect(status).toBe(400);
-    expect(body.errors[0]).toBe("Validation failed");
+    expect(body.errors[0]).toBe(messageOf("status.400"));
     expect(body.errors.some((message) => message.startsWith("file:"))).toBe(true);
   });
 
@@ -295,7 +294,7 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
       "content-type": "application/json",
     });
     expect(status).toBe(415);
-    expect(body.errors[0]).toBe("Unsupported media type");
+    expect(body.errors[0]).toBe(messageOf("status.415"));
   });
 
   it("refuses a form-urlencoded body with 415 too: it cannot carry a file", async () => {
@@ -304,7 +303,7 @@ describe("PATCH /api/v1/users/profile/photo: refused uploads", () => {
       "content-type": "application/x-www-form-urlencoded",
     });
     expect(status).toBe(415);
-    expect(body.errors).toEqual(["Unsupported media type"]);
+    expect(body.errors).toEqual([messageOf("status.415")]);
   });
 });
 
@@ -384,7 +383,7 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
     for (const key of media.calls.put)
       expect(key).toMatch(new RegExp(`^profile-photos/${user.id}/[0-9a-f]{24}-(96|256|512)\\.webp$`));
     expect(body).toMatchObject({ isSuccess: false, statusCode: 500, data: null });
-    expect(body.errors).toEqual(["Internal server error"]);
+    expect(body.errors).toEqual([messageOf("status.500")]);
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(oldKeys);
     const after = await stored(user.id);
     expect(after.profilePhotoKey).toBe(before.profilePhotoKey);
@@ -420,11 +419,11 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
 
     const media = recordingMedia();
     const { status, body } = await uploadWithEnv(token, formWith(gpsPng, "image/png"), {
-      ...onShardOf(user.id, faultyDb({ failBatch: () => true })),
+      ...onShardOf(user.id, (d1) => watchD1(d1, { faults: { failBatch: () => true } }).d1),
       MEDIA: media.bucket,
     });
     expect(status).toBe(500);
-    expect(body.errors).toEqual(["Internal server error"]);
+    expect(body.errors).toEqual([messageOf("status.500")]);
     // The new objects were written, then deleted again once the row could not point at them.
     expect(media.calls.put).toHaveLength(3);
     for (const key of oldKeys) expect(media.calls.put).not.toContain(key);
@@ -451,7 +450,7 @@ describe("PATCH /api/v1/users/profile/photo: failures", () => {
 
     const { status, body } = await upload(token, formWith(gpsPng, "image/png"));
     expect(status).toBe(403);
-    expect(body.errors[0]).toBe("Insufficient permissions");
+    expect(body.errors[0]).toBe(messageOf("status.403"));
     expect(await keysUnder(`profile-photos/${user.id}/`)).toEqual(oldKeys);
     expect((await stored(user.id)).profilePhotoKey).toBe(before.profilePhotoKey);
     expect(await outboxRows()).toEqual([]);

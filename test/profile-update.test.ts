@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, call, createUser, tokenFor, USER_FIELDS } from "./helpers";
+import { api, call, createUser, messageOf, tokenFor, USER_FIELDS } from "./helpers";
 
 const PATH = "/api/v1/users/profile";
 
@@ -52,7 +52,7 @@ async function expectRefused(json: unknown, field: string) {
   expect(status).toBe(400);
   expect(body.isSuccess).toBe(false);
   expect(body.data).toBeNull();
-  expect(body.errors[0]).toBe("Validation failed");
+  expect(body.errors[0]).toBe(messageOf("status.400"));
   expect(
     body.errors.slice(1).some((message) => message.startsWith(`${field}:`)),
     JSON.stringify(body.errors),
@@ -169,9 +169,7 @@ describe("PUT /api/v1/users/profile: name and surname", () => {
     ["a newline", "Ja\nne"],
   ])("refuses %s in a name", async (_label, name) => {
     const errors = await expectRefused({ name, surname: "B" }, "name");
-    expect(errors).toContain(
-      "name: must not contain control, invisible formatting, bidirectional-control, tag, private-use or unassigned characters",
-    );
+    expect(errors).toContain(`name: ${messageOf("text.forbiddenCharacters")}`);
   });
 
   it("allows a newline in the bio", async () => {
@@ -253,10 +251,10 @@ describe("PUT /api/v1/users/profile: limits, one passing and one failing case ea
 
   it("names the age rule and the date format in its messages", async () => {
     expect(await expectRefused({ ...base, birthDate: yearsAgo(12) }, "birthDate")).toContain(
-      "birthDate: must give an age from 13 to 120",
+      `birthDate: ${messageOf("profile.age", "en", { minimum: 13, maximum: 120 })}`,
     );
     expect(await expectRefused({ ...base, birthDate: "1995-13-40" }, "birthDate")).toContain(
-      "birthDate: must be a date like 1995-06-15",
+      `birthDate: ${messageOf("profile.birthDate")}`,
     );
   });
 });
@@ -274,7 +272,7 @@ describe("PUT /api/v1/users/profile: read-only and unknown keys", () => {
     const { put, token, user } = await profileUser();
     const { status, body } = await put({ ...base, [key]: value });
     expect(status).toBe(400);
-    expect(body.errors[0]).toBe("Validation failed");
+    expect(body.errors[0]).toBe(messageOf("status.400"));
     expect(body.errors).toContain(`${key}: is not an accepted field`);
     const me = await call<User>("/api/v1/users/me", { token });
     expect(me.body.data).toMatchObject({ name: user.name, roles: ["user"], username: user.username });
@@ -290,7 +288,7 @@ describe("PUT /api/v1/users/profile: read-only and unknown keys", () => {
     });
     const body = (await response.json()) as { errors: string[] };
     expect(response.status).toBe(400);
-    expect(body.errors).toContain("__proto__: is not an accepted field");
+    expect(body.errors).toContain(`__proto__: ${messageOf("request.unknownField")}`);
   });
 
   it("answers in Turkish when asked", async () => {
@@ -300,9 +298,9 @@ describe("PUT /api/v1/users/profile: read-only and unknown keys", () => {
       { "accept-language": "tr-TR,tr;q=0.9" },
     );
     expect(status).toBe(400);
-    expect(body.errors[0]).toBe("Doğrulama başarısız");
-    expect(body.errors).toContain("countryCode: 1 ile 3 rakam olmalı");
-    expect(body.errors).toContain("roles: kabul edilen bir alan değil");
+    expect(body.errors[0]).toBe(messageOf("status.400", "tr"));
+    expect(body.errors).toContain(`countryCode: ${messageOf("profile.countryCode", "tr")}`);
+    expect(body.errors).toContain(`roles: ${messageOf("request.unknownField", "tr")}`);
   });
 });
 
@@ -318,7 +316,7 @@ describe("PUT /api/v1/users/profile: the request body itself", () => {
     const body = (await response.json()) as { isSuccess: boolean; errors: string[] };
     expect(response.status).toBe(400);
     expect(body.isSuccess).toBe(false);
-    expect(body.errors).toEqual(["Validation failed", "body: must be valid JSON"]);
+    expect(body.errors).toEqual([messageOf("status.400"), messageOf("request.malformedJson")]);
   });
 
   it("refuses a text/plain body with 415", async () => {
@@ -332,7 +330,7 @@ describe("PUT /api/v1/users/profile: the request body itself", () => {
     const body = (await response.json()) as { isSuccess: boolean; statusCode: number; errors: string[] };
     expect(response.status).toBe(415);
     expect(body).toMatchObject({ isSuccess: false, statusCode: 415 });
-    expect(body.errors[0]).toBe("Unsupported media type");
+    expect(body.errors[0]).toBe(messageOf("status.415"));
   });
 
   it("refuses a body over 16 KiB with 413", async () => {
@@ -340,7 +338,10 @@ describe("PUT /api/v1/users/profile: the request body itself", () => {
     const { status, body } = await put({ ...base, bio: "b".repeat(17 * 1024) });
     expect(status).toBe(413);
     expect(body.isSuccess).toBe(false);
-    expect(body.errors).toEqual(["Payload too large", "body: must be at most 16384 bytes"]);
+    expect(body.errors).toEqual([
+      messageOf("status.413"),
+      messageOf("request.tooLarge", "en", { limit: 16384 }),
+    ]);
   });
 });
 
@@ -350,10 +351,7 @@ describe("PUT /api/v1/users/profile: email uniqueness", () => {
     const { put, token } = await profileUser();
     const { status, body } = await put({ ...base, email: "A@Example.com" });
     expect(status).toBe(409);
-    expect(body.errors).toEqual([
-      "Resource already exists or cannot be changed in its current state",
-      "email: is already in use",
-    ]);
+    expect(body.errors).toEqual([messageOf("status.409"), messageOf("profile.emailTaken")]);
     const me = await call<User>("/api/v1/users/me", { token });
     expect(me.body.data.email).not.toBe("A@Example.com");
   });

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { shardBindings } from "../src/lib/shards";
 import { otherShardsOf } from "../src/users/follows";
-import { countRoundTrips, type RoundTripCounts } from "./d1-counter";
+import { watchD1 } from "./d1-observer";
 import { DELETION, FINALIZE_NOW, setFinalizeNowFlag } from "./deletion-helpers";
 import { gpsJpeg } from "./fixtures";
 import { apiWith, createUser, tokenFor, uploadPhoto } from "./helpers";
@@ -59,16 +59,18 @@ const PHOTO = "/api/v1/users/profile/photo";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 type Init = RequestInit & { token?: string; json?: unknown };
+/** A request's round trips on the shards (by target and kind), and with the directory's (total). */
+type Trips = { primary: number; replica: number; batches: number; total: number };
 
 /** One request through the Worker's fetch with a counted D1 binding: its status and round trips. */
-async function counted(path: string, init: Init = {}): Promise<{ status: number; trips: RoundTripCounts }> {
+async function counted(path: string, init: Init = {}): Promise<{ status: number; trips: Trips }> {
   // Every shard (the user's own is the one used) and the directory are counted.
-  const shards = shardBindings(env).map((d1) => countRoundTrips(d1));
-  const directory = countRoundTrips(env.DIRECTORY);
+  const shards = shardBindings(env).map((d1) => watchD1(d1));
+  const directory = watchD1(env.DIRECTORY);
   const overrides = Object.fromEntries(shards.map((counter, shard) => [`USERS_${shard}`, counter.d1]));
   // The client waits for the trips before its response; work left in waitUntil (sending the
   // account events, say) happens after it. The directory's trips count too (total).
-  let trips: RoundTripCounts | undefined;
+  let trips: Trips | undefined;
   const response = await apiWith(path, { ...overrides, DIRECTORY: directory.d1 }, init, () => {
     const sum = (key: "primary" | "replica" | "batches") =>
       shards.reduce((total, counter) => total + counter.counts[key], 0);
@@ -103,7 +105,7 @@ const pending = () => ({
 });
 
 /** A GET reads replicas only; anything else goes to the primary only. */
-function expectTargets(method: string, trips: RoundTripCounts) {
+function expectTargets(method: string, trips: Trips) {
   if (method === "GET") expect(trips.primary).toBe(0);
   else expect(trips.replica).toBe(0);
 }

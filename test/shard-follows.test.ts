@@ -1,41 +1,23 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDb } from "../src/db/client";
-import { users } from "../src/db/schema";
-import { newObjectId } from "../src/lib/ids";
 import { shardBinding, shardBindings, shardOf } from "../src/lib/shards";
 import { type FollowEdge, writeFollows } from "../src/users/follows";
-import { DAY_MS, DELETION, FINALIZE_NOW, setFinalizeNowFlag, userRow } from "./deletion-helpers";
-import { wrapped } from "./fault-bindings";
-import { callWith, tokenFor } from "./helpers";
+import { watchD1 } from "./d1-observer";
+import { DAY_MS, DELETION, FINALIZE_NOW, setFinalizeNowFlag } from "./deletion-helpers";
+import { call, type createUser, createUsers, idOnShard, onEveryShard, tokenFor } from "./helpers";
 import { afterStall, discardHeldJobs, drainJobs, heldJobs, heldJobsQueue, runCron } from "./jobs";
 
-// The follow graph over four shards (every bucket spread evenly, SHARD_OF_BUCKET ""): an edge is on
+// The follow graph over the suite's four shards (every bucket spread evenly): an edge is on
 // the follower's shard and on the followee's, and finalizing an account removes both halves, the
 // other shards' through the queue, with every counter exact on every shard once it is drained.
 
-const SPREAD = { SHARD_OF_BUCKET: "" } as Partial<Env>;
-const spreadEnv = { ...env, ...SPREAD } as Env;
 const SHARDS = shardBindings(env).length;
 const CHUNK_ROWS = 100;
 
-/** A new user id whose shard (with the buckets spread) is `shard`. */
-function idOn(shard: number): string {
-  for (;;) {
-    const id = newObjectId();
-    if (shardOf(spreadEnv, id) === shard) return id;
-  }
-}
-
-/** Inserts complete users, each on its own shard; returns their ids. */
-async function usersOn(shards: number[], overrides: Partial<typeof users.$inferInsert> = {}) {
-  const ids = shards.map(idOn);
-  for (const id of ids) {
-    await createDb(shardBinding(spreadEnv, shardOf(spreadEnv, id)))
-      .insert(users)
-      .values(userRow({ id, ...overrides }));
-  }
-  return ids;
+/** Creates complete users, one on each of `shards`; returns their ids. */
+async function usersOn(shards: number[], overrides: Parameters<typeof createUser>[0] = {}) {
+  const created = await createUsers(shards.map((shard) => ({ ...overrides, id: idOnShard(shard) })));
+  return created.map((user) => user.id);
 }
 
 const everyShard = (count: number) => Array.from({ length: SHARDS * count }, (_, index) => index % SHARDS);
@@ -72,7 +54,7 @@ async function graph(followersPerShard: number, dueAgo = DAY_MS): Promise<Graph>
       createdAt,
     })),
   ];
-  await writeFollows(spreadEnv, edges);
+  await writeFollows(env, edges);
   return { leaving, others, edges };
 }
 
@@ -106,7 +88,7 @@ async function state({ leaving, others }: Graph) {
 function expected({ leaving, others }: Graph, edges: FollowEdge[], leavingGone: boolean) {
   const ids = leavingGone ? others : [leaving, ...others];
   return Array.from({ length: SHARDS }, (_, shard) => {
-    const here = (id: string) => shardOf(spreadEnv, id) === shard;
+    const here = (id: string) => shardOf(env, id) === shard;
     return {
       follows: edges
         .filter((edge) => here(edge.followerId) || here(edge.followeeId))
@@ -132,17 +114,8 @@ function expected({ leaving, others }: Graph, edges: FollowEdge[], leavingGone: 
 const without = (edges: FollowEdge[], userId: string) =>
   edges.filter((edge) => edge.followerId !== userId && edge.followeeId !== userId);
 
-/** Every shard's binding behind `wrap`, as overrides. */
-function bindingsWith(wrap: (binding: D1Database, shard: number) => D1Database): Partial<Env> {
-  return Object.fromEntries(
-    shardBindings(env).map((binding, shard) => [`USERS_${shard}`, wrap(binding, shard)]),
-  ) as Partial<Env>;
-}
-
 /** One shard's binding replaced, as overrides (Env types USERS_0 only: the rest are numbered). */
 const onShard = (shard: number, binding: D1Database) => ({ [`USERS_${shard}`]: binding }) as Partial<Env>;
-
-type Meta = { rows_written: number };
 
 describe("a follow edge on both users' shards", () => {
   it("is written once on each user's shard, counted there, and a replay changes nothing", async () => {
@@ -154,8 +127,8 @@ describe("a follow edge on both users' shards", () => {
       { followerId: b as string, followeeId: c as string, createdAt },
       { followerId: c as string, followeeId: a as string, createdAt },
     ];
-    await writeFollows(spreadEnv, edges);
-    await writeFollows(spreadEnv, edges);
+    await writeFollows(env, edges);
+    await writeFollows(env, edges);
     expect(await state(graphOf)).toEqual(expected(graphOf, edges, false));
   });
 });
@@ -169,8 +142,8 @@ describe("finalizing an account whose follows are on every shard", () => {
     const g = await graph(3);
     expect(await state(g)).toEqual(expected(g, g.edges, false));
     const token = await tokenFor(g.leaving);
-    // callWith drains the queue after the response, with the same shards.
-    const { status, body } = await callWith<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, SPREAD, {
+    // call drains the queue after the response.
+    const { status, body } = await call<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, {
       method: "POST",
       token,
     });
@@ -182,8 +155,8 @@ describe("finalizing an account whose follows are on every shard", () => {
   it("finalize-now says nothing is queued for an account without follows", async () => {
     const [lonely] = await usersOn([0]);
     const token = await tokenFor(lonely as string);
-    expect((await callWith(DELETION, SPREAD, { method: "POST", token, json: {} })).status).toBe(200);
-    const { status, body } = await callWith<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, SPREAD, {
+    expect((await call(DELETION, { method: "POST", token, json: {} })).status).toBe(200);
+    const { status, body } = await call<{ receipt: { followsQueued: boolean } }>(FINALIZE_NOW, {
       method: "POST",
       token,
     });
@@ -195,20 +168,14 @@ describe("finalizing an account whose follows are on every shard", () => {
   it("through the cron, in batches of at most FINALIZE_CHUNK_ROWS rows on every shard; redelivered messages change nothing", async () => {
     // 60 followers a shard: more than one chunk on each (49 edges a chunk at 100 rows).
     const g = await graph(60);
-    const written: number[][] = Array.from({ length: SHARDS }, () => []);
-    const metered = bindingsWith((binding, shard) =>
-      wrapped(binding, {
-        batch: async (statements: D1PreparedStatement[]) => {
-          const results = await binding.batch(statements);
-          written[shard]?.push(
-            results.reduce((sum, result) => sum + (result.meta as unknown as Meta).rows_written, 0),
-          );
-          return results;
-        },
-      }),
-    );
-    const overrides = { ...SPREAD, ...metered, FINALIZE_CHUNK_ROWS: String(CHUNK_ROWS) };
-    await runCron(new Date(), SPREAD, { drain: false });
+    const watched: ReturnType<typeof watchD1>[] = [];
+    const metered = onEveryShard((binding) => {
+      const shard = watchD1(binding);
+      watched.push(shard);
+      return shard.d1;
+    });
+    const overrides = { ...metered, FINALIZE_CHUNK_ROWS: String(CHUNK_ROWS) };
+    await runCron(new Date(), {}, { drain: false });
     expect(heldJobs().filter((job) => job.kind === "finalize-account")).toEqual([
       { kind: "finalize-account", userId: g.leaving },
     ]);
@@ -222,6 +189,9 @@ describe("finalizing an account whose follows are on every shard", () => {
     expect(after).toEqual(expected(g, without(g.edges, g.leaving), true));
 
     // The own shard's first batch is the finalization itself; every other batch is a chunk.
+    const written = watched.map(({ trips }) =>
+      trips.filter((trip) => trip.kind === "batch").map((trip) => trip.rowsWritten),
+    );
     const [, ...ownChunks] = written[0] ?? [];
     for (const rows of [...ownChunks, ...written.slice(1).flat()])
       expect(rows).toBeLessThanOrEqual(CHUNK_ROWS);
@@ -233,7 +203,7 @@ describe("finalizing an account whose follows are on every shard", () => {
     await heldJobsQueue.send({ kind: "drain-account", userId: g.leaving, step: "otherShards", shard: 0 });
     await heldJobsQueue.send({ kind: "finalize-account", userId: g.leaving });
     expect(await drainJobs(overrides)).toMatchObject({ retried: 0, deadLettered: [] });
-    await runCron(afterStall(), SPREAD);
+    await runCron(afterStall());
     expect(await state(g)).toEqual(after);
   });
 });
@@ -241,19 +211,11 @@ describe("finalizing an account whose follows are on every shard", () => {
 describe("a shard that fails while the other halves are removed", () => {
   it("is retried by the queue: its drain fails twice, then completes", async () => {
     const g = await graph(2);
-    let batches = 0;
-    const real = shardBinding(env, 2);
-    const flaky = wrapped(real, {
-      batch: (statements: D1PreparedStatement[]) => {
-        batches += 1;
-        // The hand-off's batch goes through; the drain's next two fail.
-        if (batches === 2 || batches === 3) return Promise.reject(new Error("simulated D1 outage"));
-        return real.batch(statements);
-      },
-    });
+    // The hand-off's batch goes through; the drain's next two fail.
+    const flaky = watchD1(shardBinding(env, 2), { faults: { failBatch: (n) => n === 2 || n === 3 } }).d1;
     // The cron's own work on shard 2 is not the point: only the queued work goes through `flaky`.
-    await runCron(new Date(), SPREAD, { drain: false });
-    expect(await drainJobs({ ...SPREAD, ...onShard(2, flaky) })).toMatchObject({
+    await runCron(new Date(), {}, { drain: false });
+    expect(await drainJobs(onShard(2, flaky))).toMatchObject({
       retried: 2,
       deadLettered: [],
     });
@@ -263,14 +225,10 @@ describe("a shard that fails while the other halves are removed", () => {
   it("down through the whole run: the own shard's job row stays, and the cron's next run hands the rest over", async () => {
     const g = await graph(2);
     let down = true;
-    const real = shardBinding(env, 2);
-    const outage = wrapped(real, {
-      batch: (statements: D1PreparedStatement[]) =>
-        down ? Promise.reject(new Error("simulated D1 outage")) : real.batch(statements),
-    });
+    const outage = watchD1(shardBinding(env, 2), { faults: { failBatch: () => down } }).d1;
     const now = new Date();
-    await runCron(now, SPREAD, { drain: false });
-    expect(await drainJobs({ ...SPREAD, ...onShard(2, outage) })).toMatchObject({ deadLettered: [] });
+    await runCron(now, {}, { drain: false });
+    expect(await drainJobs(onShard(2, outage))).toMatchObject({ deadLettered: [] });
     const during = await state(g);
     // Shards 1 and 3 are clean; shard 2 still holds its halves, and shard 0 the job row.
     const [own, one, two, three] = expected(g, without(g.edges, g.leaving), true);
@@ -281,24 +239,20 @@ describe("a shard that fails while the other halves are removed", () => {
 
     down = false;
     discardHeldJobs();
-    await runCron(afterStall(now), SPREAD);
+    await runCron(afterStall(now));
     expect(await state(g)).toEqual(expected(g, without(g.edges, g.leaving), true));
   });
 
   it("a drain message without a shard (sent before edges were kept on both sides) works on the account's own", async () => {
     const g = await graph(1);
     let down = true;
-    const real = shardBinding(env, 3);
-    const outage = wrapped(real, {
-      batch: (statements: D1PreparedStatement[]) =>
-        down ? Promise.reject(new Error("simulated D1 outage")) : real.batch(statements),
-    });
-    await runCron(new Date(), SPREAD, { drain: false });
-    await drainJobs({ ...SPREAD, ...onShard(3, outage) });
+    const outage = watchD1(shardBinding(env, 3), { faults: { failBatch: () => down } }).d1;
+    await runCron(new Date(), {}, { drain: false });
+    await drainJobs(onShard(3, outage));
     expect((await state(g))[0]?.jobs).toEqual([{ user_id: g.leaving }]);
     down = false;
     await heldJobsQueue.send({ kind: "drain-account", userId: g.leaving, step: "followers" });
-    expect(await drainJobs(SPREAD)).toMatchObject({ retried: 0, deadLettered: [] });
+    expect(await drainJobs()).toMatchObject({ retried: 0, deadLettered: [] });
     expect(await state(g)).toEqual(expected(g, without(g.edges, g.leaving), true));
   });
 });

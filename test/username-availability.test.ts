@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newObjectId } from "../src/lib/ids";
-import { countRoundTrips } from "./d1-counter";
+import { watchD1 } from "./d1-observer";
 import { apiWith, call, callWith, createUser, d1Of, onShardOf, tokenFor } from "./helpers";
 
 // GET /api/v1/users/username-availability: what the username form asks while the person types.
@@ -138,8 +138,8 @@ describe("refusals", () => {
 describe("cost and limits", () => {
   it("answers in one read of its shard (a replica) and one of the directory, side by side", async () => {
     const { user, token } = await person();
-    const counter = countRoundTrips(d1Of(user.id));
-    const directory = countRoundTrips(env.DIRECTORY);
+    const counter = watchD1(d1Of(user.id));
+    const directory = watchD1(env.DIRECTORY);
     let trips: { total: number; primary: number; directory: number } | undefined;
     const response = await apiWith(
       `${AVAILABILITY}?username=${freeName()}`,
