@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import autocannon from "autocannon";
 import { auth } from "./bench-endpoints.mjs";
-import { migrate, OUT, ROOT, startBuiltWorker, wrangler } from "./bench-worker.mjs";
+import { build, OUT, ROOT, startBuiltWorker } from "./bench-worker.mjs";
 import { info } from "./lib.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -36,20 +36,15 @@ const hexId = (prefix, n) => `${prefix}${n.toString(16).padStart(24 - prefix.len
 
 // --- the Worker --------------------------------------------------------------------------------------
 async function start() {
-  const outdir = join(OUT, "shards");
-  wrangler(["deploy", "--dry-run", "--outdir", outdir, "scripts/bench-shards-worker.mjs"]);
-  const d1Databases = Object.fromEntries(
-    [0, 1, 2, 3].map((shard) => [`USERS_${shard}`, `bench-shard-${shard}`]),
-  );
-  const app = await startBuiltWorker(
-    join(outdir, "bench-shards-worker.js"),
+  build("shards", "scripts/bench-shards-worker.mjs");
+  // wrangler.toml's shards and the directory, and more shards up to four.
+  const d1Databases = { USERS_2: "bench-shard-2", USERS_3: "bench-shard-3" };
+  return startBuiltWorker(
+    join(OUT, "shards/bench-shards-worker.js"),
     { handleStructuredLogs: () => {} },
     {},
     { d1Databases },
   );
-  const bindings = await app.mf.getBindings();
-  for (const shard of [1, 2, 3]) await migrate(bindings[`USERS_${shard}`]);
-  return app;
 }
 
 /** A bench call; a failed one throws, unless `refusal` asks for D1's error as `{ error }`. */
