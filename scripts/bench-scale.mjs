@@ -10,20 +10,11 @@
 // defaults (1,000,000 followers, 2,000 due among 100,000 pending) it takes about 7 minutes on a busy
 // 2-core machine; SCALE_DUE=10000 about 15.
 import { execFileSync } from "node:child_process";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { pathToFileURL } from "node:url";
 import { sign } from "hono/jwt";
-import { ROOT, SECRET } from "./bench-worker.mjs";
+import { migratedSqlite, ROOT, SECRET, workerdPid } from "./bench-worker.mjs";
 import { info } from "./lib.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -80,16 +71,6 @@ async function start(name, root) {
     { oneShard: true },
   );
   return { ...app, pid: workerdPid() };
-}
-
-/** The newest workerd started by this process: Miniflare's runtime. */
-function workerdPid() {
-  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((thread) =>
-    readFileSync(`/proc/${process.pid}/task/${thread}/children`, "utf8").split(" ").filter(Boolean),
-  );
-  return max(
-    children.filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd").map(Number),
-  );
 }
 
 const memoryKiB = (pid, field) =>
@@ -338,13 +319,8 @@ const DBSTAT = `SELECT sum(pgsize) AS bytes FROM dbstat WHERE name = 'follows' O
  * allow that table (measured below, `dbstatInD1`), so the tree's migrations and the same rows go
  * into Node's own SQLite.
  */
-function bytesPerEdge(root, edges = 200_000) {
-  const db = new DatabaseSync(":memory:");
-  for (const file of readdirSync(join(root, "migrations"))
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    db.exec(readFileSync(join(root, "migrations", file), "utf8").replaceAll("--> statement-breakpoint", ""));
-  }
+async function bytesPerEdge(root, edges = 200_000) {
+  const db = await migratedSqlite(join(root, "migrations"));
   db.prepare(SEED_USERS).run(1, edges + 1, Date.now());
   db.prepare(SEED_FOLLOWS).run(1, edges, id(edges + 1), Date.now());
   return round(db.prepare(DBSTAT).get().bytes / edges, 1);
@@ -389,7 +365,7 @@ async function measure(version, root) {
   } finally {
     await app.mf.dispose();
   }
-  result.bytesPerFollowEdge = bytesPerEdge(root);
+  result.bytesPerFollowEdge = await bytesPerEdge(root);
   return result;
 }
 

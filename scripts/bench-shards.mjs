@@ -10,12 +10,11 @@
 // 3. bytes per user and per follow edge (dbstat, in Node's SQLite built from migrations/), and what
 //    they mean for users per 10 GB shard and shards for 10 and 100 million users.
 // Prints tables; writes bench/shards-results.json. Throughput compares only within one run.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import autocannon from "autocannon";
 import { auth } from "./bench-endpoints.mjs";
-import { build, OUT, ROOT, startBuiltWorker } from "./bench-worker.mjs";
+import { build, migratedSqlite, OUT, ROOT, startBuiltWorker } from "./bench-worker.mjs";
 import { info } from "./lib.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -246,13 +245,8 @@ const OF_TABLES = (tables) =>
   `SELECT sum(pgsize) AS bytes FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name IN (${tables}))`;
 
 /** A database from migrations/ in Node's SQLite, with users (a filled-in profile each) and edges. */
-function bytesPerRow(users = 100_000, edges = 300_000) {
-  const db = new DatabaseSync(":memory:");
-  for (const file of readdirSync(join(ROOT, "migrations"))
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    db.exec(readFileSync(join(ROOT, "migrations", file), "utf8").replaceAll("--> statement-breakpoint", ""));
-  }
+async function bytesPerRow(users = 100_000, edges = 300_000) {
+  const db = await migratedSqlite(join(ROOT, "migrations"));
   // Random ids in random order, as sign-ups and follows arrive: B-tree pages split and fill partly.
   const ids = Array.from({ length: users }, () => crypto.getRandomValues(Buffer.alloc(12)).toString("hex"));
   const insertUser = db.prepare(`INSERT INTO users (id, username, name, surname, email, bio, interests,
@@ -428,7 +422,7 @@ try {
   info("rows read and written");
   const rows = await edgeRows(app);
   info("bytes per row");
-  const bytes = bytesPerRow();
+  const bytes = await bytesPerRow();
   results = {
     measuredAt: new Date().toISOString(),
     settings: {

@@ -100,6 +100,14 @@ export async function migrate(db, folder = "migrations") {
     await db.batch(queries.map((query) => db.prepare(query)));
 }
 
+/** An in-memory Node SQLite with a folder's migrations (for dbstat, which local D1 refuses). */
+export async function migratedSqlite(folder) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(":memory:");
+  for (const { queries } of await readD1Migrations(folder)) for (const query of queries) db.exec(query);
+  return db;
+}
+
 /**
  * Registers users as the app would have: each row on its shard, its username and email (as the
  * keyed hash) claimed in the directory. `users`: {id, username?, email?}; one statement a table.
