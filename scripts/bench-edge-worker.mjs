@@ -1,5 +1,5 @@
-// The Worker `npm run bench` loads: the app, and the floors, behind one D1 binding that simulates
-// the network. Every D1 round trip (test/d1-counter.ts decides what one is) waits first: the
+// The Worker `npm run bench` loads: the app, and the floors, behind D1 bindings (every shard and the
+// directory) that simulate the network. Every D1 round trip (test/d1-observer.ts decides what one is) waits first: the
 // replica delay on a session that may start at a replica (a GET's), the primary delay otherwise.
 // Built by `wrangler deploy --dry-run` with this file as the entry, so the app is bundled exactly
 // as deployed. /__bench/* is answered here, never by the app:
@@ -9,30 +9,39 @@
 //   PUT  /__bench/floor/write?id=               one raw UPDATE … RETURNING of it on the primary
 
 import worker from "../src/index.ts";
-import { watchD1 as countRoundTrips, observeD1 } from "../test/d1-observer.ts";
+import { shardBinding, shardOf } from "../src/lib/shards.ts";
+import { observeD1, watchD1 } from "../test/d1-observer.ts";
 
 const delays = { replica: 0, primary: 0 };
-let counter;
+const counters = [];
 let edgeEnv;
 
 const wait = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+const isD1 = (name) => /^USERS_\d+$/.test(name) || name === "DIRECTORY";
 
-/** The env the app sees: USERS_0 counted, then delayed. One per isolate, like the binding itself. */
+/** The env the app sees: each D1 binding counted, then delayed. One per isolate, like the bindings. */
 function edge(env) {
   if (!edgeEnv) {
-    counter = countRoundTrips(env.USERS_0);
-    edgeEnv = { ...env, USERS_0: observeD1(counter.d1, ({ target }) => wait(delays[target])) };
+    const wrapped = Object.keys(env)
+      .filter(isD1)
+      .map((name) => {
+        const counter = watchD1(env[name]);
+        counters.push(counter);
+        return [name, observeD1(counter.d1, ({ target }) => wait(delays[target]))];
+      });
+    edgeEnv = { ...env, ...Object.fromEntries(wrapped) };
   }
   return edgeEnv;
 }
 
 async function floor(kind, url, env) {
   const id = url.searchParams.get("id");
+  const db = shardBinding(env, shardOf(env, id));
   if (kind === "read") {
-    const session = env.USERS_0.withSession("first-unconstrained");
+    const session = db.withSession("first-unconstrained");
     return Response.json(await session.prepare("SELECT * FROM users WHERE id = ?").bind(id).first());
   }
-  const session = env.USERS_0.withSession("first-primary");
+  const session = db.withSession("first-primary");
   const row = await session
     .prepare("UPDATE users SET updated_at = ? WHERE id = ? RETURNING *")
     .bind(Date.now(), id)
@@ -48,8 +57,12 @@ function control(url, env) {
     return Response.json(delays);
   }
   if (path === "d1") {
-    const counts = { primary: counter.counts.primary, replica: counter.counts.replica };
-    counter.reset();
+    const counts = { primary: 0, replica: 0 };
+    for (const { counts: each, reset } of counters) {
+      counts.primary += each.primary;
+      counts.replica += each.replica;
+      reset();
+    }
     return Response.json(counts);
   }
   if (path === "floor/read" || path === "floor/write") return floor(path.slice(6), url, env);
@@ -64,5 +77,9 @@ export default {
   },
   scheduled(controller, env, ctx) {
     return worker.scheduled(controller, edge(env), ctx);
+  },
+  // The jobs the cron queues (finalizations) reach the app through the same bindings.
+  queue(batch, env, ctx) {
+    return worker.queue(batch, edge(env), ctx);
   },
 };

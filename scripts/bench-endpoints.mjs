@@ -4,7 +4,7 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, SECRET } from "./bench-worker.mjs";
+import { appOf, ROOT, SECRET } from "./bench-worker.mjs";
 
 const hexId = (prefix, n) => `${prefix}${n.toString(16).padStart(24 - prefix.length, "0")}`;
 export const READER = hexId("aa", 1);
@@ -45,20 +45,21 @@ const poolUser = (pool, index) => hexId(pool, index % POOL_SIZE);
 const poolWhere = "id >= ? AND id <= ?";
 const poolRange = (pool) => [hexId(pool, 0), hexId(pool, POOL_SIZE - 1)];
 
-async function setPool(db, pool, status) {
+async function setPool(app, pool, status) {
   const now = Date.now();
-  await db
-    .prepare(
-      `UPDATE users SET account_deletion_status = ?, account_deletion_requested_at = ?,
+  for (const shard of app.shards)
+    await shard
+      .prepare(
+        `UPDATE users SET account_deletion_status = ?, account_deletion_requested_at = ?,
          account_deletion_scheduled_for = ?, account_deletion_cancelled_at = NULL WHERE ${poolWhere}`,
-    )
-    .bind(status, status ? now : null, status ? now + 28 * 86_400_000 : null, ...poolRange(pool))
-    .run();
+      )
+      .bind(status, status ? now : null, status ? now + 28 * 86_400_000 : null, ...poolRange(pool))
+      .run();
 }
 
 /**
  * Every endpoint of the issue's table, and the two floors. `floor` names the floor an endpoint is
- * compared with; `request(i, pool)` is the i-th request of a run; `prepare(db, pool)` runs before it.
+ * compared with; `request(i, pool)` is the i-th request of a run; `prepare(app, pool)` runs before it.
  */
 export const ENDPOINTS = [
   {
@@ -126,7 +127,7 @@ export const ENDPOINTS = [
   {
     name: "POST /users/me/account-deletion",
     floor: "floorWrite",
-    prepare: (db, pool) => setPool(db, pool, null),
+    prepare: (app, pool) => setPool(app, pool, null),
     request: (i, pool) => {
       const { body, ...type } = json({});
       return {
@@ -140,7 +141,7 @@ export const ENDPOINTS = [
   {
     name: "DELETE /users/me/account-deletion",
     floor: "floorWrite",
-    prepare: (db, pool) => setPool(db, pool, "pending"),
+    prepare: (app, pool) => setPool(app, pool, "pending"),
     request: (i, pool) => ({
       method: "DELETE",
       path: "/api/v1/users/me/account-deletion",
@@ -150,7 +151,7 @@ export const ENDPOINTS = [
   {
     name: "POST /users/me/account-deletion/finalize-now",
     floor: "floorWrite",
-    prepare: (db, pool) => setPool(db, pool, "pending"),
+    prepare: (app, pool) => setPool(app, pool, "pending"),
     request: (i, pool) => ({
       method: "POST",
       path: "/api/v1/users/me/account-deletion/finalize-now",
@@ -159,43 +160,37 @@ export const ENDPOINTS = [
   },
 ];
 
-/** The bench's users; `crowd` adds the 100,000 followers of the stats endpoint's user. */
+/** The bench's users, where the app looks for them; `crowd` adds the star's 100,000 followers. */
 export async function seed(db, pools, { crowd = true } = {}) {
+  const app = appOf(db);
   const now = Date.now();
-  const insertUser = (id, username) =>
-    db
-      .prepare(
-        `INSERT INTO users (id, username, name, surname, email, is_registration_complete, created_at, updated_at)
-         VALUES (?, ?, 'Bench', 'User', ?, 1, ?, ?)`,
-      )
-      .bind(id, username, `${username}@example.com`, now, now);
-  await db.batch([
-    insertUser(READER, "reader"),
-    insertUser(CROWD_STAR, "crowdstar"),
-    insertUser(WRITER, "writer"),
-    insertUser(UPLOADER, "uploader"),
-    insertUser(RENAMER, "renamer"),
-  ]);
-  const generated = (prefix, count) =>
-    db
-      .prepare(
-        `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ? - 1)
-         INSERT INTO users (id, created_at, updated_at) SELECT ? || printf('%0' || ? || 'x', n), ?, ? FROM seq`,
-      )
-      .bind(count, prefix, 24 - prefix.length, now, now)
-      .run();
-  for (const pool of pools) await generated(pool, POOL_SIZE);
-  // Followers generated in SQL: 10 for the reader, 100,000 for the crowd star.
+  const named = [
+    [READER, "reader"],
+    [CROWD_STAR, "crowdstar"],
+    [WRITER, "writer"],
+    [UPLOADER, "uploader"],
+    [RENAMER, "renamer"],
+  ].map(([id, username]) => ({ id, username, email: `${username}@example.com` }));
+  const pooled = pools.flatMap((pool) =>
+    Array.from({ length: POOL_SIZE }, (_, n) => ({ id: hexId(pool, n) })),
+  );
+  await app.addUsers([...named, ...pooled], now);
+  // Followers generated in SQL on the followee's shard, which keeps that side of each edge.
   const followers = async (followee, prefix, count) => {
-    await generated(prefix, count);
-    await db
-      .prepare(
-        `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ? - 1)
-         INSERT INTO follows (follower_id, followee_id, created_at)
-         SELECT ? || printf('%0' || ? || 'x', n), ?, ? FROM seq`,
-      )
-      .bind(count, prefix, 24 - prefix.length, followee, now)
-      .run();
+    const shard = app.onShardOf(followee);
+    const seq = "WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1 - 1)";
+    const ids = "?2 || printf('%0' || ?3 || 'x', n)";
+    const params = [count, prefix, 24 - prefix.length, now];
+    await shard.batch([
+      shard
+        .prepare(`${seq} INSERT INTO users (id, created_at, updated_at) SELECT ${ids}, ?4, ?4 FROM seq`)
+        .bind(...params),
+      shard
+        .prepare(
+          `${seq} INSERT INTO follows (follower_id, followee_id, created_at) SELECT ${ids}, ?5, ?4 FROM seq`,
+        )
+        .bind(...params, followee),
+    ]);
   };
   await followers(READER, "a1", 10);
   if (crowd) await followers(CROWD_STAR, "b1", 100_000);

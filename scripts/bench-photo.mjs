@@ -6,8 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sign } from "hono/jwt";
-import { OUT, ROOT, SECRET, startBuiltWorker, wrangler } from "./bench-worker.mjs";
+import { OUT, ROOT, startBuiltWorker, tokenFor, wrangler } from "./bench-worker.mjs";
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 15);
 const git = (...args) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
@@ -39,15 +38,8 @@ function build(commit) {
 
 async function start(scriptPath, userId) {
   const worker = await startBuiltWorker(scriptPath);
-  const now = Date.now();
-  await worker.db
-    .prepare(
-      "INSERT INTO users (id, username, is_registration_complete, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
-    )
-    .bind(userId, "uploader", now, now)
-    .run();
-  const exp = Math.floor(now / 1000) + 3600;
-  return { ...worker, token: await sign({ sub: userId, exp }, SECRET, "HS256") };
+  await worker.addUsers([{ id: userId, username: "uploader" }]);
+  return { ...worker, token: await tokenFor(userId) };
 }
 
 async function upload(worker, fixture) {

@@ -4,8 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { sign } from "hono/jwt";
-import { OUT, SECRET, startBuiltWorker, wrangler } from "./bench-worker.mjs";
+import { build, OUT, startBuiltWorker, tokenFor } from "./bench-worker.mjs";
 
 const PATH = process.argv[2] ?? "/api/v1/users/me";
 const INSPECTOR_PORT = 9239;
@@ -13,17 +12,11 @@ const USER_ID = "aa0000000000000000000001";
 
 mkdirSync(OUT, { recursive: true });
 // Unminified, so the profile names real functions.
-wrangler(["deploy", "--dry-run", "--minify=false", "--outdir", join(OUT, "worker-profile")]);
-const { mf, url, db } = await startBuiltWorker(join(OUT, "worker-profile/index.js"), {
+build("worker-profile", [], ["--minify=false"]);
+const { mf, url, addUsers } = await startBuiltWorker(join(OUT, "worker-profile/index.js"), {
   inspectorPort: INSPECTOR_PORT,
 });
-const now = Date.now();
-await db
-  .prepare(
-    "INSERT INTO users (id, username, name, surname, created_at, updated_at) VALUES (?, 'profiled', 'P', 'U', ?, ?)",
-  )
-  .bind(USER_ID, now, now)
-  .run();
+await addUsers([{ id: USER_ID, username: "profiled", email: "profiled@example.com" }]);
 
 // The inspector speaks the Chrome DevTools protocol over a WebSocket per worker.
 const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
@@ -43,8 +36,7 @@ const send = (method, params = {}) =>
     socket.send(JSON.stringify({ id: nextId, method, params }));
   });
 
-const token = await sign({ sub: USER_ID, exp: Math.floor(now / 1000) + 3600 }, SECRET, "HS256");
-const headers = { authorization: `Bearer ${token}` };
+const headers = { authorization: `Bearer ${await tokenFor(USER_ID)}` };
 await autocannon({ url: `${url}${PATH}`, headers, connections: 10, duration: 2 }); // warm up
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval: 100 });

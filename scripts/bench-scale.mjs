@@ -1,5 +1,5 @@
 // `npm run bench:scale`: clean-up at scale, this tree against the code before the queued, chunked
-// clean-up (d5f8ef3, checked out in a worktree at /tmp/bench-old), in one run. Each is built by `wrangler deploy --dry-run` with
+// clean-up (d5f8ef3, extracted to /tmp/bench-old; SCALE_OLD=0 leaves it out), in one run. Each is built by `wrangler deploy --dry-run` with
 // scripts/bench-scale-worker.mjs as the entry (the app behind bindings that count D1 rows from
 // `meta`, note R2 bodies and hold queue messages) and run in workerd through Miniflare, with local
 // D1 and R2. Measured for each: one account with SCALE_FOLLOWERS followers finalized (chunks, rows
@@ -10,12 +10,11 @@
 // defaults (1,000,000 followers, 2,000 due among 100,000 pending) it takes about 7 minutes on a busy
 // 2-core machine; SCALE_DUE=10000 about 15.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { pathToFileURL } from "node:url";
 import { sign } from "hono/jwt";
-import { ROOT, SECRET } from "./bench-worker.mjs";
+import { migratedSqlite, ROOT, SECRET, workerdPid } from "./bench-worker.mjs";
 import { info } from "./lib.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -45,13 +44,12 @@ const round = (value, digits = 0) => Number(value.toFixed(digits));
 const seconds = (since) => round((performance.now() - since) / 1000, 1);
 
 // --- the two builds --------------------------------------------------------------------------------
+/** The old tree, extracted (not a worktree) with this tree's node_modules and bench Worker. */
 function prepareOld() {
   if (!existsSync(OLD_ROOT)) {
-    execFileSync("git", ["worktree", "add", "--detach", OLD_ROOT, OLD_COMMIT], {
-      cwd: ROOT,
-      stdio: "ignore",
-    });
-    execFileSync("cp", ["-al", join(ROOT, "node_modules"), OLD_ROOT]);
+    mkdirSync(OLD_ROOT, { recursive: true });
+    execFileSync("sh", ["-c", `git archive ${OLD_COMMIT} | tar -x -C ${OLD_ROOT}`], { cwd: ROOT });
+    symlinkSync(join(ROOT, "node_modules"), join(OLD_ROOT, "node_modules"));
   }
   copyFileSync(
     join(ROOT, "scripts/bench-scale-worker.mjs"),
@@ -68,18 +66,11 @@ async function start(name, root) {
     join(outdir, "bench-scale-worker.js"),
     { handleStructuredLogs: () => {}, inspectorPort: INSPECTOR_PORT },
     { FINALIZE_CHUNK_ROWS: CHUNK_ROWS, EXPORT_SIGNING_SECRET: SECRET, USERNAME_HOLD_DAYS: "14" },
+    {},
+    // Every shard bound, every user on the first: the one database the old build had.
+    { oneShard: true },
   );
   return { ...app, pid: workerdPid() };
-}
-
-/** The newest workerd started by this process: Miniflare's runtime. */
-function workerdPid() {
-  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((thread) =>
-    readFileSync(`/proc/${process.pid}/task/${thread}/children`, "utf8").split(" ").filter(Boolean),
-  );
-  return max(
-    children.filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd").map(Number),
-  );
 }
 
 const memoryKiB = (pid, field) =>
@@ -328,13 +319,8 @@ const DBSTAT = `SELECT sum(pgsize) AS bytes FROM dbstat WHERE name = 'follows' O
  * allow that table (measured below, `dbstatInD1`), so the tree's migrations and the same rows go
  * into Node's own SQLite.
  */
-function bytesPerEdge(root, edges = 200_000) {
-  const db = new DatabaseSync(":memory:");
-  for (const file of readdirSync(join(root, "migrations"))
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    db.exec(readFileSync(join(root, "migrations", file), "utf8").replaceAll("--> statement-breakpoint", ""));
-  }
+async function bytesPerEdge(root, edges = 200_000) {
+  const db = await migratedSqlite(join(root, "migrations"));
   db.prepare(SEED_USERS).run(1, edges + 1, Date.now());
   db.prepare(SEED_FOLLOWS).run(1, edges, id(edges + 1), Date.now());
   return round(db.prepare(DBSTAT).get().bytes / edges, 1);
@@ -353,6 +339,13 @@ async function measure(version, root) {
         .bind(...params)
         .run();
     await seed(d1);
+    // The new build's directory holds every username, as sign-ups leave it.
+    await app.directory
+      ?.prepare(
+        `INSERT INTO usernames (username, user_id, claimed_at) ${SERIES} SELECT 'user' || i, printf('%024x', i), ?3 FROM n`,
+      )
+      .bind(1, CELEBRITY + EXPORTS.length, Date.now())
+      .run();
     result.seedSeconds = seconds(startedAt);
     info(`${version}: seeded ${FOLLOWERS} users and their follows in ${result.seedSeconds} s`);
     result.dbstatInD1 = await call(app, "sql", { body: { sql: DBSTAT } }).then(
@@ -372,7 +365,7 @@ async function measure(version, root) {
   } finally {
     await app.mf.dispose();
   }
-  result.bytesPerFollowEdge = bytesPerEdge(root);
+  result.bytesPerFollowEdge = await bytesPerEdge(root);
   return result;
 }
 
@@ -432,9 +425,11 @@ function table(results) {
   );
 }
 
-prepareOld();
+// SCALE_OLD=0 measures this tree alone (no table, the figures in bench/scale-results.json).
+const withOld = process.env.SCALE_OLD !== "0";
+if (withOld) prepareOld();
 const startedAt = performance.now();
-const results = [await measure("new", ROOT), await measure("old", OLD_ROOT)];
+const results = [await measure("new", ROOT), ...(withOld ? [await measure("old", OLD_ROOT)] : [])];
 mkdirSync(join(ROOT, "bench"), { recursive: true });
 const output = {
   followers: FOLLOWERS,
@@ -445,5 +440,5 @@ const output = {
   results,
 };
 writeFileSync(join(ROOT, "bench/scale-results.json"), `${JSON.stringify(output, null, 2)}\n`);
-console.log(table(results));
+if (withOld) console.log(table(results));
 console.log(`\n${output.seconds} s in all; bench/scale-results.json has every figure.`);

@@ -7,7 +7,8 @@
 // each user lives where the app's own src/lib/shards.ts puts it for that many.
 // /__bench/* is answered here, never by the app:
 //   POST /__bench/config?shards=&writeMs=   the shards the app sees and the cost of a write
-//   POST /__bench/users?prefix=&from=&count=  inserts users prefix+hex(n) on their shards: per shard
+//   POST /__bench/users?prefix=&from=&count=  inserts users prefix+hex(n) on their shards and their
+//                                            usernames in the directory: how many per shard
 //   GET  /__bench/rows                      rows read and written since the last call, and calls; reset
 //   GET  /__bench/in-flight                 writes waiting for their slot or running
 //   POST /__bench/sql?user=                 runs {sql, params} (all()) on the shard of `user`, metered
@@ -151,15 +152,22 @@ async function insertUsers(env, prefix, from, count) {
         ids.slice(i, i + 500).map((id) =>
           d1
             .prepare(
-              `INSERT INTO users (id, username, name, surname, email, is_registration_complete, created_at, updated_at)
-               VALUES (?, ?, 'Bench', 'User', ?, 1, ?, ?)`,
+              // No email: the load's profile has none, so each write is one UPDATE.
+              `INSERT INTO users (id, username, name, surname, is_registration_complete, created_at, updated_at)
+               VALUES (?, ?, 'Bench', 'User', 1, ?, ?)`,
             )
-            .bind(id, `u_${id}`, `${id}@example.com`, now, now),
+            .bind(id, `u_${id}`, now, now),
         ),
       );
     }
     perShard[shard] = ids.length;
   }
+  // Their usernames claimed in the directory, as the app's sign-up leaves them.
+  await env.DIRECTORY.prepare(
+    "INSERT OR IGNORE INTO usernames (username, user_id, claimed_at) SELECT 'u_' || value, value, ? FROM json_each(?)",
+  )
+    .bind(now, JSON.stringify([...byShard.values()].flat()))
+    .run();
   return perShard;
 }
 

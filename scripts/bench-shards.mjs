@@ -10,12 +10,11 @@
 // 3. bytes per user and per follow edge (dbstat, in Node's SQLite built from migrations/), and what
 //    they mean for users per 10 GB shard and shards for 10 and 100 million users.
 // Prints tables; writes bench/shards-results.json. Throughput compares only within one run.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import autocannon from "autocannon";
 import { auth } from "./bench-endpoints.mjs";
-import { migrate, OUT, ROOT, startBuiltWorker, wrangler } from "./bench-worker.mjs";
+import { build, migratedSqlite, OUT, ROOT, startBuiltWorker } from "./bench-worker.mjs";
 import { info } from "./lib.mjs";
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -36,20 +35,15 @@ const hexId = (prefix, n) => `${prefix}${n.toString(16).padStart(24 - prefix.len
 
 // --- the Worker --------------------------------------------------------------------------------------
 async function start() {
-  const outdir = join(OUT, "shards");
-  wrangler(["deploy", "--dry-run", "--outdir", outdir, "scripts/bench-shards-worker.mjs"]);
-  const d1Databases = Object.fromEntries(
-    [0, 1, 2, 3].map((shard) => [`USERS_${shard}`, `bench-shard-${shard}`]),
-  );
-  const app = await startBuiltWorker(
-    join(outdir, "bench-shards-worker.js"),
+  build("shards", "scripts/bench-shards-worker.mjs");
+  // wrangler.toml's shards and the directory, and more shards up to four.
+  const d1Databases = { USERS_2: "bench-shard-2", USERS_3: "bench-shard-3" };
+  return startBuiltWorker(
+    join(OUT, "shards/bench-shards-worker.js"),
     { handleStructuredLogs: () => {} },
     {},
     { d1Databases },
   );
-  const bindings = await app.mf.getBindings();
-  for (const shard of [1, 2, 3]) await migrate(bindings[`USERS_${shard}`]);
-  return app;
 }
 
 /** A bench call; a failed one throws, unless `refusal` asks for D1's error as `{ error }`. */
@@ -251,13 +245,8 @@ const OF_TABLES = (tables) =>
   `SELECT sum(pgsize) AS bytes FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name IN (${tables}))`;
 
 /** A database from migrations/ in Node's SQLite, with users (a filled-in profile each) and edges. */
-function bytesPerRow(users = 100_000, edges = 300_000) {
-  const db = new DatabaseSync(":memory:");
-  for (const file of readdirSync(join(ROOT, "migrations"))
-    .filter((f) => f.endsWith(".sql"))
-    .sort()) {
-    db.exec(readFileSync(join(ROOT, "migrations", file), "utf8").replaceAll("--> statement-breakpoint", ""));
-  }
+async function bytesPerRow(users = 100_000, edges = 300_000) {
+  const db = await migratedSqlite(join(ROOT, "migrations"));
   // Random ids in random order, as sign-ups and follows arrive: B-tree pages split and fill partly.
   const ids = Array.from({ length: users }, () => crypto.getRandomValues(Buffer.alloc(12)).toString("hex"));
   const insertUser = db.prepare(`INSERT INTO users (id, username, name, surname, email, bio, interests,
@@ -433,7 +422,7 @@ try {
   info("rows read and written");
   const rows = await edgeRows(app);
   info("bytes per row");
-  const bytes = bytesPerRow();
+  const bytes = await bytesPerRow();
   results = {
     measuredAt: new Date().toISOString(),
     settings: {

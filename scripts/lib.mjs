@@ -16,6 +16,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseEnv } from "node:util";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WRANGLER = join(
@@ -251,20 +252,10 @@ export function ensureDevVars() {
   info(`Added to .dev.vars from .dev.vars.example: ${missing.map((line) => line.split("=")[0]).join(", ")}`);
 }
 
-/** The KEY=value pairs of .dev.vars (dotenv syntax: comments, optional quotes, `export`). */
+/** The KEY=value pairs of .dev.vars (dotenv syntax, read by Node's own parser). */
 export function readDevVars() {
   ensureDevVars();
-  const vars = {};
-  for (const line of readFileSync(DEV_VARS, "utf8").split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!match) continue;
-    let value = match[2];
-    const quoted = /^(["'])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[1] === '"' ? quoted[2].replace(/\\n/g, "\n") : quoted[2];
-    else value = value.replace(/\s+#.*$/, "");
-    vars[match[1]] = value;
-  }
-  return vars;
+  return parseEnv(readFileSync(DEV_VARS, "utf8"));
 }
 
 /** Epoch milliseconds of an ISO 8601 time: the storage of every timestamp_ms column. */
