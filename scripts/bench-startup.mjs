@@ -36,7 +36,11 @@ const git = (...args) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8"
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const round = (ms) => Math.round(ms * 10) / 10;
 
-/** Applies the migrations of `dir` in order, the way wrangler does: one statement per breakpoint. */
+/**
+ * Applies the migrations of `dir` in order, the way wrangler does: one statement per breakpoint.
+ * bench-worker.mjs's `migrate()` reads only this tree's migrations/; a directory parameter there
+ * would make this copy unnecessary.
+ */
 async function applyMigrations(db, dir) {
   for (const file of readdirSync(dir)
     .filter((name) => name.endsWith(".sql"))
