@@ -2,7 +2,9 @@
 // build it replaces (BENCH_BASE, default: where this branch left main), in one run.
 //
 // Both are built as `wrangler deploy` would and run in workerd through Miniflare with local D1,
-// R2 and KV. Each measurement is a fresh isolate: a small entry module imports the bundle on its
+// R2 and KV, in the deployed layout: two shards (USERS_0, USERS_1) and the directory, each with
+// its migrations, and EMAIL_HASH_SECRET set; the bench's users are on every shard, so each build
+// finds them wherever its shard function puts them. Each measurement is a fresh isolate: a small entry module imports the bundle on its
 // first request (as `wrangler check startup` does), then one request of a kind is sent. The
 // isolate's CPU comes from the workerd inspector's profiler, as "Active" in `wrangler check
 // startup`: sampled time minus idle, garbage collection included; waiting for D1 is idle. Builds
@@ -12,7 +14,7 @@
 // unminified build, self time per bundled module and per function. `measureStartup` (wrangler's
 // own "Active") is what `npm run bench` reports.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ENDPOINTS, seed } from "./bench-endpoints.mjs";
@@ -23,6 +25,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const WARM_UP = 10;
 const WARM_REQUESTS = 40;
 const PROFILE_RUNS = 5;
+// The layout of wrangler.toml: the shards (each its own database) and the directory.
+const D1_DATABASES = { USERS_0: "bench-shard-0", USERS_1: "bench-shard-1", DIRECTORY: "bench-directory" };
+const SHARD_BINDINGS = ["USERS_0", "USERS_1"];
 const KINDS = ["GET /users/me", "GET /users/me/stats (100,000 followers)", "PUT /users/profile"].map((name) =>
   ENDPOINTS.find((endpoint) => endpoint.name === name),
 );
@@ -30,6 +35,23 @@ const KINDS = ["GET /users/me", "GET /users/me/stats (100,000 followers)", "PUT 
 const git = (...args) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const round = (ms) => Math.round(ms * 10) / 10;
+
+/**
+ * Applies the migrations of `dir` in order, the way wrangler does: one statement per breakpoint.
+ * bench-worker.mjs's `migrate()` reads only this tree's migrations/; a directory parameter there
+ * would make this copy unnecessary.
+ */
+async function applyMigrations(db, dir) {
+  for (const file of readdirSync(dir)
+    .filter((name) => name.endsWith(".sql"))
+    .sort()) {
+    const statements = readFileSync(join(dir, file), "utf8")
+      .split("--> statement-breakpoint")
+      .map((statement) => statement.trim())
+      .filter(Boolean);
+    await db.batch(statements.map((statement) => db.prepare(statement)));
+  }
+}
 
 // --- builds --------------------------------------------------------------------------------------
 
@@ -41,7 +63,8 @@ function build(commit, { minify = true } = {}) {
   const args = ["deploy", "--dry-run", "--outdir", join(dir, "dist"), "--metafile", join(dir, "meta.json")];
   if (!minify) args.push("--minify=false");
   if (commit) {
-    execFileSync("sh", ["-c", `git archive ${commit} src build public wrangler.toml | tar -x -C ${dir}`], {
+    const paths = "src build public wrangler.toml migrations migrations-directory";
+    execFileSync("sh", ["-c", `git archive ${commit} ${paths} | tar -x -C ${dir}`], {
       cwd: ROOT,
     });
     // The zod shim (build/zod) imports zod by a path relative to the project root.
@@ -50,8 +73,11 @@ function build(commit, { minify = true } = {}) {
   }
   const output = wrangler(args);
   const source = readFileSync(join(dir, "dist/index.js"));
+  const tree = commit ? dir : ROOT;
   return {
     label: commit ? commit.slice(0, 7) : "this tree",
+    dir,
+    migrations: { shard: join(tree, "migrations"), directory: join(tree, "migrations-directory") },
     source: source.toString("utf8"),
     kib: source.length / 1024,
     // The issue's measure: gzip -9 of the uploaded module; wrangler prints its own gzip figure.
@@ -156,9 +182,18 @@ async function coldIsolate(built, endpoint) {
     { type: "ESModule", path: "/bench-entry.mjs", contents: ENTRY },
     { type: "ESModule", path: "/index.js", contents: built.source },
   ];
-  const app = await startBuiltWorker(modules, { inspectorPort: 0, handleStructuredLogs: () => {} });
+  // startBuiltWorker migrates USERS_0 (this tree's migrations: the base must share the schema).
+  const app = await startBuiltWorker(
+    modules,
+    { inspectorPort: 0, handleStructuredLogs: () => {} },
+    { EMAIL_HASH_SECRET: "bench-email-hash-secret-0123456789abcdef" },
+    { d1Databases: D1_DATABASES },
+  );
   try {
-    await seed(app.db, [], { crowd: false });
+    const bindings = await app.mf.getBindings();
+    for (const name of SHARD_BINDINGS.slice(1)) await applyMigrations(bindings[name], built.migrations.shard);
+    await applyMigrations(bindings.DIRECTORY, built.migrations.directory);
+    for (const name of SHARD_BINDINGS) await seed(bindings[name], [], { crowd: false });
     const inspector = await inspect(app.mf);
     const startup = await profiled(inspector, () =>
       fetch(`${app.url}/__bench/startup`).then((r) => r.text()),
@@ -258,6 +293,11 @@ export function measureStartup(deployBundle, runs = 5) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const base = process.env.BENCH_BASE ?? git("merge-base", "HEAD", "main");
+  try {
+    git("diff", "--quiet", base, "--", "migrations");
+  } catch {
+    console.warn(`warning: ${base.slice(0, 10)} has other migrations; its USERS_0 gets this tree's`);
+  }
   console.log(
     `building this tree and ${base.slice(0, 10)}; ${RUNS} fresh isolates per build and request kind`,
   );
@@ -318,6 +358,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const modules = moduleOfLine(unminified.source);
   const profiles = [];
   for (let i = 0; i < PROFILE_RUNS; i += 1) profiles.push(await coldIsolate(unminified, KINDS[0]));
+  // For a closer look (Chrome DevTools, Performance: load profile).
+  profiles.forEach(({ startup, first }, i) => {
+    writeFileSync(join(unminified.dir, `startup-${i + 1}.cpuprofile`), JSON.stringify(startup));
+    writeFileSync(join(unminified.dir, `first-request-${i + 1}.cpuprofile`), JSON.stringify(first));
+  });
+  console.log(`\nprofiles written to ${unminified.dir}`);
   const startupMs = round(median(profiles.map((p) => p.startupMs)));
   const firstMs = round(median(profiles.map((p) => p.firstMs)));
   printProfile(

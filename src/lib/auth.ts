@@ -15,6 +15,7 @@ import type { Db } from "../db/client";
 import { type UserRow, users } from "../db/schema";
 import type { AccountCondition, AccountHandle } from "./account-handle";
 import type { ApiEnv, AuthedEnv, TokenEnv } from "./app-env";
+import { once } from "./deferred-schema";
 import { ApiError, type AuthFailure, authenticationError } from "./errors";
 import { OBJECT_ID_PATTERN } from "./ids";
 import { errorFields, log } from "./log";
@@ -56,7 +57,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-const JwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
+// Built by the first key set fetched: an HS256 deployment never needs it.
+const jwksSchema = once(() => z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }));
 
 type KeySet = { keys: HonoJsonWebKey[]; fetchedAt: number };
 type KeySetState = { keySet?: KeySet; attemptedAt?: number; failedAt?: number; pending?: Promise<KeySet> };
@@ -68,7 +70,7 @@ async function fetchKeySet(url: string): Promise<KeySet> {
     signal: AbortSignal.timeout(JWKS_TIMEOUT_MS),
   });
   if (!response.ok) throw new Error(`JWKS fetch failed with status ${response.status}`);
-  const body = JwksSchema.parse(await response.json());
+  const body = jwksSchema().parse(await response.json());
   return { keys: body.keys as HonoJsonWebKey[], fetchedAt: Date.now() };
 }
 

@@ -2,6 +2,7 @@ import * as z from "zod";
 import "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
+import { once } from "./deferred-schema";
 import { ApiError } from "./errors";
 import { LANGUAGES } from "./i18n";
 import { validationDetails } from "./validation";
@@ -64,18 +65,21 @@ const APP_VERSION_MAX_LENGTH = 46;
 /** `X-D1-Bookmark` names its shard: `s<shard>:<D1 bookmark>` (clients treat it as opaque). */
 export const BOOKMARK = /^s(\d{1,4}):([0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32})$/;
 
-// Keys are lowercase header names, as `Headers` gives them.
-const clientHeadersSchema = z.object({
-  "x-timezone": z.enum(TIMEZONES, { error: "header.timezone" }).default("UTC"),
-  // Refused with "must be one of" and the list itself, so the list is written once.
-  "x-platform": z.enum(PLATFORMS).default("web"),
-  "x-app-version": z.string().regex(APP_VERSION, { error: "header.appVersion" }).optional(),
-  "x-device-id": z
-    .string()
-    .regex(/^[\x20-\x7e]{1,128}$/, { error: "header.deviceId" })
-    .optional(),
-  "x-d1-bookmark": z.string().regex(BOOKMARK, { error: "header.bookmark" }).optional(),
-});
+// Keys are lowercase header names, as `Headers` gives them. Built by the first /api request, not
+// by every isolate's startup.
+const clientHeadersSchema = once(() =>
+  z.object({
+    "x-timezone": z.enum(TIMEZONES, { error: "header.timezone" }).default("UTC"),
+    // Refused with "must be one of" and the list itself, so the list is written once.
+    "x-platform": z.enum(PLATFORMS).default("web"),
+    "x-app-version": z.string().regex(APP_VERSION, { error: "header.appVersion" }).optional(),
+    "x-device-id": z
+      .string()
+      .regex(/^[\x20-\x7e]{1,128}$/, { error: "header.deviceId" })
+      .optional(),
+    "x-d1-bookmark": z.string().regex(BOOKMARK, { error: "header.bookmark" }).optional(),
+  }),
+);
 
 export type ClientContext = {
   timezone: Timezone;
@@ -95,7 +99,7 @@ export const clientHeaders = createMiddleware<AppEnv>(async (c, next) => {
     "x-device-id": c.req.header("x-device-id") || undefined,
     "x-d1-bookmark": c.req.header("x-d1-bookmark") || undefined,
   };
-  const parsed = clientHeadersSchema.safeParse(raw);
+  const parsed = clientHeadersSchema().safeParse(raw);
   if (!parsed.success)
     throw new ApiError(400, validationDetails(parsed.error, c.get("language"), raw, "header"));
   const headers = parsed.data;
@@ -130,17 +134,17 @@ export const clientHeaderParameters = {
           "falls back to en, never a 400.",
       }),
   XTimezone: () =>
-    clientHeadersSchema.shape["x-timezone"].openapi({
+    clientHeadersSchema().shape["x-timezone"].openapi({
       param: { name: "X-Timezone", in: "header", required: false },
       description: "Zaman dilimi (varsayılan: UTC) / Offset for dates shown inside messages",
     }),
   XPlatform: () =>
-    clientHeadersSchema.shape["x-platform"].openapi({
+    clientHeadersSchema().shape["x-platform"].openapi({
       param: { name: "X-Platform", in: "header", required: false },
       description: "Platform (varsayılan: web). Never grants rights: roles come from the account.",
     }),
   XAppVersion: () =>
-    clientHeadersSchema.shape["x-app-version"].openapi({
+    clientHeadersSchema().shape["x-app-version"].openapi({
       param: { name: "X-App-Version", in: "header", required: false },
       description:
         "Uygulama versiyonu (opsiyonel) / App version: 1 to 4 numbers (at most 5 digits each), optionally " +
@@ -148,13 +152,13 @@ export const clientHeaderParameters = {
       maxLength: APP_VERSION_MAX_LENGTH,
     }),
   XDeviceId: () =>
-    clientHeadersSchema.shape["x-device-id"].openapi({
+    clientHeadersSchema().shape["x-device-id"].openapi({
       param: { name: "X-Device-Id", in: "header", required: false },
       description: "Cihaz kimliği (opsiyonel)",
       maxLength: 128,
     }),
   XD1Bookmark: () =>
-    clientHeadersSchema.shape["x-d1-bookmark"].openapi({
+    clientHeadersSchema().shape["x-d1-bookmark"].openapi({
       param: { name: "X-D1-Bookmark", in: "header", required: false },
       description:
         "The X-D1-Bookmark of your last response: this request then reads at least as new data (your own writes); one naming another database is ignored",

@@ -2,7 +2,7 @@
 // are built when the document is generated, never at startup or for a request: requests never
 // parse a response. A deferred schema is typed as the schema it builds, so route configs, handler
 // and client types are unchanged; the docs feature resolves them all before generating. Builders
-// are async, so one may import what only the document needs (drizzle-zod for the user object).
+// are async, so one may import what only the document needs.
 
 const BUILD = Symbol("build deferred schema");
 type Deferred = { [BUILD]: () => Promise<unknown> };

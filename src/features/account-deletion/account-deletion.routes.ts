@@ -3,7 +3,7 @@ import { ACCOUNT_DELETION_STATUSES } from "../../db/schema";
 import { envelopeOf } from "../../lib/envelope";
 import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
-import { SETTING_DEFAULTS } from "../../lib/settings";
+import { settingDefaults } from "../../lib/settings";
 import { cleanText } from "../../lib/text";
 import { ErasureReceiptSchema } from "./receipt";
 
@@ -59,7 +59,7 @@ export const requestDeletionRoute = apiRoute(
     tags: ["Account deletion"],
     summary: "Hesap silme talebi oluştur / Request account deletion",
     description:
-      `Starts the grace period (ACCOUNT_DELETION_GRACE_DAYS, default ${SETTING_DEFAULTS.ACCOUNT_DELETION_GRACE_DAYS}): ` +
+      `Starts the grace period (ACCOUNT_DELETION_GRACE_DAYS, default ${settingDefaults().ACCOUNT_DELETION_GRACE_DAYS}): ` +
       "the account is locked for profile, " +
       "username and photo changes until it is cancelled or finalized. A second request while pending is 409.",
     request: {

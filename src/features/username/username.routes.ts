@@ -1,6 +1,6 @@
 import { envelopeOf } from "../../lib/envelope";
 import { apiRoute } from "../../lib/route";
-import { SETTING_DEFAULTS } from "../../lib/settings";
+import { settingDefaults } from "../../lib/settings";
 import { updatedUserResponse } from "../../users/user-view";
 import {
   UsernameAvailabilityQuerySchema,
@@ -16,13 +16,13 @@ export const patchUsername = apiRoute(
     tags: ["Profile"],
     summary: "Kullanıcı adı değiştir / Change the username",
     description:
-      `${SETTING_DEFAULTS.USERNAME_CHANGE_COOLDOWN_DAYS} günde bir kullanıcı adını değiştirir. ` +
+      `${settingDefaults().USERNAME_CHANGE_COOLDOWN_DAYS} günde bir kullanıcı adını değiştirir. ` +
       "3 to 30 characters of a-z 0-9 . _, lowercased; reserved " +
       "names are refused (400); the same name is 400; a taken one 409; within the cooldown " +
-      `(USERNAME_CHANGE_COOLDOWN_DAYS, default ${SETTING_DEFAULTS.USERNAME_CHANGE_COOLDOWN_DAYS}) 409 with the ` +
+      `(USERNAME_CHANGE_COOLDOWN_DAYS, default ${settingDefaults().USERNAME_CHANGE_COOLDOWN_DAYS}) 409 with the ` +
       "date of the next allowed change. " +
       "Lookalikes of reserved and staff names are 400. A given-up name is held for its owner for " +
-      `USERNAME_HOLD_DAYS (default ${SETTING_DEFAULTS.USERNAME_HOLD_DAYS}): others get 409, the owner may take ` +
+      `USERNAME_HOLD_DAYS (default ${settingDefaults().USERNAME_HOLD_DAYS}): others get 409, the owner may take ` +
       "it back once, even within the cooldown.",
     request: { body: { required: true, content: { "application/json": { schema: UsernameChangeSchema } } } },
     responses: updatedUserResponse,

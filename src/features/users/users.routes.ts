@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { deferSchema } from "../../lib/deferred-schema";
 import { envelopeOf } from "../../lib/envelope";
 import { notModifiedResponse } from "../../lib/http-cache";
 import { apiRoute } from "../../lib/route";
@@ -7,13 +8,16 @@ import { UserSchema } from "../../users/user-view";
 const count = (example: number) =>
   z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ format: "int64", example });
 
-export const StatsSchema = z
-  .object({
-    followersCount: count(3),
-    followingCount: count(2),
-    liveStreamsCount: count(4),
-  })
-  .openapi("UserStats");
+// A response schema: built for the OpenAPI document only (src/lib/deferred-schema.ts).
+export const StatsSchema = deferSchema(async () =>
+  z
+    .object({
+      followersCount: count(3),
+      followingCount: count(2),
+      liveStreamsCount: count(4),
+    })
+    .openapi("UserStats"),
+);
 
 export const getMe = apiRoute({
   method: "get",
