@@ -14,7 +14,16 @@ import { writeFollows } from "../src/users/follows";
 import { DAY_MS, DELETION, FINALIZE_NOW, setFinalizeNowFlag } from "./deletion-helpers";
 import { failing } from "./fault-bindings";
 import { gpsJpeg } from "./fixtures";
-import { call, createUser, dbOf, everyShardDb, tokenFor, USER_FIELDS, uploadPhoto } from "./helpers";
+import {
+  call,
+  createUser,
+  dbOf,
+  everyShardDb,
+  messageOf,
+  tokenFor,
+  USER_FIELDS,
+  uploadPhoto,
+} from "./helpers";
 import { drainJobs, heldJobsQueue, MAX_RETRIES } from "./jobs";
 
 // POST and GET /users/me/data-export and the signed download link, with the real local D1 and R2.
@@ -155,14 +164,13 @@ describe("POST then GET /users/me/data-export", () => {
 
     const again = await sendJson(EXPORT, { method: "POST", token });
     expect(again.status).toBe(409);
-    expect(again.body.errors).toEqual([
-      "Resource already exists or cannot be changed in its current state",
-      "A data export is already being built; GET /api/v1/users/me/data-export shows its state",
-    ]);
+    expect(again.body.errors).toEqual([messageOf("status.409"), messageOf("dataExport.inProgress")]);
     const turkish = await sendJson(EXPORT, { method: "POST", token, headers: { "accept-language": "tr" } });
     expect(turkish.status).toBe(409);
-    expect(turkish.body.errors[0]).toBe("Kaynak zaten mevcut veya mevcut durumunda değiştirilemez");
-    expect(turkish.body.errors[1]).toContain("zaten hazırlanıyor");
+    expect(turkish.body.errors).toEqual([
+      messageOf("status.409", "tr"),
+      messageOf("dataExport.inProgress", "tr"),
+    ]);
 
     held.release();
     await first.built();
@@ -174,7 +182,7 @@ describe("POST then GET /users/me/data-export", () => {
     const ready = await exportNow(token);
     const refused = await sendJson(EXPORT, { method: "POST", token, headers: { "x-timezone": "UTC+03:00" } });
     expect(refused.status).toBe(429);
-    expect(refused.body.errors[0]).toBe("Too many requests");
+    expect(refused.body.errors[0]).toBe(messageOf("status.429"));
     expect(refused.body.errors[1]).toMatch(
       /^A data export can be started once a day; the next one from .+\(UTC\+03:00\)$/,
     );
@@ -437,13 +445,13 @@ describe("the download link", () => {
       const { status, body } = await sendJson(path);
       expect(status, path).toBe(403);
       expect(body).toMatchObject({ isSuccess: false, statusCode: 403, data: null });
-      expect(body.errors).toEqual(["Insufficient permissions", "The download link is not valid"]);
+      expect(body.errors).toEqual([messageOf("status.403"), messageOf("dataExport.linkInvalid")]);
     }
     // A malformed signature or expiry is the same refusal as a changed one (README: 403).
     for (const query of [`expires=${expires}&signature=short`, `expires=soon&signature=${signature}`, ""]) {
       const malformed = await sendJson(`${url.pathname}?${query}`);
       expect(malformed.status, query).toBe(403);
-      expect(malformed.body.errors).toEqual(["Insufficient permissions", "The download link is not valid"]);
+      expect(malformed.body.errors).toEqual([messageOf("status.403"), messageOf("dataExport.linkInvalid")]);
     }
   });
 
@@ -477,7 +485,7 @@ describe("the download link", () => {
       `/api/v1/data-exports/${missing}/download?expires=${link.expires}&signature=${link.signature}`,
     );
     expect(status).toBe(404);
-    expect(body.errors).toEqual(["Resource not found", "This data export no longer exists"]);
+    expect(body.errors).toEqual([messageOf("status.404"), messageOf("dataExport.gone")]);
   });
 
   it("is rate limited per export: 429 with Retry-After", async () => {
