@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import { newObjectId } from "../src/lib/ids";
-import { callWith, createUser, tokenFor } from "./helpers";
+import { callWith, createUser, messageOf, tokenFor } from "./helpers";
 import {
   base64url,
   type Claims,
@@ -35,14 +35,15 @@ async function expectAccepted(authorization: string, userId: string, overrides: 
   expect(body.data._id).toBe(userId);
 }
 
+// Why a 401 was given, in English, from the catalog's `auth.*` messages.
 const REASONS = {
-  missing: "No bearer token was sent: send Authorization: Bearer <token>",
-  malformed: "The bearer token is malformed",
-  signature: "The bearer token's signature is not valid",
-  expired: "The bearer token has expired",
-  notYetValid: "The bearer token is not valid yet",
-  claims: "The bearer token was issued for another issuer or audience",
-  account: "The bearer token's account does not exist or has been deleted",
+  missing: messageOf("auth.missing"),
+  malformed: messageOf("auth.malformed"),
+  signature: messageOf("auth.signature"),
+  expired: messageOf("auth.expired"),
+  notYetValid: messageOf("auth.notYetValid"),
+  claims: messageOf("auth.claims"),
+  account: messageOf("auth.account"),
 };
 type Reason = keyof typeof REASONS;
 
@@ -55,7 +56,7 @@ async function expectRefused(authorization: string | null, overrides: Partial<En
   expect(status).toBe(401);
   expect(body).toMatchObject({ isSuccess: false, statusCode: 401, data: null });
   expect(body.errors).toHaveLength(2);
-  expect(body.errors[0]).toBe("Authentication required");
+  expect(body.errors[0]).toBe(messageOf("status.401"));
   expect(Object.values(REASONS)).toContain(body.errors[1]);
   if (reason) expect(body.errors[1]).toBe(REASONS[reason]);
   const challenge = response.headers.get("www-authenticate");
@@ -193,7 +194,7 @@ describe("every 401 says why, in the request's language", () => {
       },
     );
     expect(status).toBe(401);
-    expect(body.errors).toEqual(["Kimlik doğrulaması gerekli", "Bearer belirtecinin süresi dolmuş"]);
+    expect(body.errors).toEqual([messageOf("status.401", "tr"), messageOf("auth.expired", "tr")]);
     expect(response.headers.get("www-authenticate")).toBe(
       `Bearer realm="api", error="invalid_token", error_description="${REASONS.expired}"`,
     );
@@ -208,7 +209,7 @@ describe("every 401 says why, in the request's language", () => {
       },
     );
     expect(status).toBe(401);
-    expect(body.errors).toEqual(["Authentication required", REASONS.account]);
+    expect(body.errors).toEqual([messageOf("status.401"), REASONS.account]);
     expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
   });
 });
@@ -463,6 +464,6 @@ describe("JWKS mode (RS256 / ES256 against a remote key set)", () => {
       JWT_JWKS_URL: DOWN_URL,
     });
     expect(status).toBe(500);
-    expect(body.errors).toEqual(["Internal server error"]);
+    expect(body.errors).toEqual([messageOf("status.500")]);
   });
 });
